@@ -1,0 +1,87 @@
+"""An environment as created from its config: name, SSH credentials, folders, steps."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from machines.names import Phase
+from statemgr.model.names import EnvironmentName
+
+STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_STEP_TIMEOUT = 3600.0
+DEFAULT_SSH_USERNAME = "torrust"
+DEFAULT_SSH_PORT = 22
+
+
+@attrs.frozen
+class SshCredentials:
+    """What steps need to reach the machine; key paths are absolute."""
+
+    private_key: str
+    public_key: str
+    username: str = DEFAULT_SSH_USERNAME
+    port: int = DEFAULT_SSH_PORT
+
+
+@attrs.frozen
+class Step:
+    """One step of a phase: a command (``run``) or a Python callable (``call``)."""
+
+    name: str
+    run: tuple[str, ...] | str | None = None
+    call: str | None = None
+    cwd: str | None = None
+    timeout: float = DEFAULT_STEP_TIMEOUT
+    env: dict[str, str] = attrs.field(factory=dict, hash=False)
+
+    @property
+    def kind(self) -> str:
+        return "python" if self.call is not None else "command"
+
+
+@attrs.frozen
+class Phases:
+    """The steps of each phase, in order; any may be empty."""
+
+    provision: tuple[Step, ...] = ()
+    configure: tuple[Step, ...] = ()
+    release: tuple[Step, ...] = ()
+    run: tuple[Step, ...] = ()
+    destroy: tuple[Step, ...] = ()
+
+    def steps(self, phase: Phase) -> tuple[Step, ...]:
+        result: tuple[Step, ...] = getattr(self, Phase(phase).value)
+        return result
+
+
+@attrs.frozen
+class Environment:
+    """The environment's identity and declared work. Folders are relative to the workdir."""
+
+    name: EnvironmentName
+    data_dir: str
+    build_dir: str
+    phases: Phases = Phases()
+    ssh: SshCredentials | None = None
+    config_file: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        name: str,
+        phases: Phases = Phases(),
+        ssh: SshCredentials | None = None,
+        config_file: str | None = None,
+    ) -> Environment:
+        """An environment with the contract's folders: data/NAME and build/NAME."""
+        checked = EnvironmentName(name)
+        return cls(
+            name=checked,
+            data_dir=f"data/{checked}",
+            build_dir=f"build/{checked}",
+            phases=phases,
+            ssh=ssh,
+            config_file=config_file,
+        )

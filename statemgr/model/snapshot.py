@@ -1,0 +1,286 @@
+"""The snapshot of an environment: its state, the operation in flight, and its history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import attrs
+
+from machines.names import Event, Phase, StateName
+from statemgr.model.environment import Environment
+
+SCHEMA_VERSION = 1
+
+# The state-changing commands, in the order the contract lists them.
+COMMANDS = ("provision", "configure", "release", "run", "deploy", "destroy", "recover", "purge")
+PHASE_START_EVENTS: dict[Phase, Event] = {
+    Phase.provision: Event.start_provisioning,
+    Phase.configure: Event.start_configuring,
+    Phase.release: Event.start_releasing,
+    Phase.run: Event.start_running,
+}
+PHASE_SUCCESS_EVENTS: dict[Phase, Event | None] = {
+    Phase.provision: Event.provisioned,
+    Phase.configure: Event.configured,
+    Phase.release: Event.released,
+    Phase.run: None,  # run has no -ing state: running is where it ends
+}
+PHASE_FAILED_EVENTS: dict[Phase, Event] = {
+    Phase.provision: Event.provision_failed,
+    Phase.configure: Event.configure_failed,
+    Phase.release: Event.release_failed,
+    Phase.run: Event.run_failed,
+}
+PHASE_GERUNDS: dict[Phase, str] = {
+    Phase.provision: "Provisioning",
+    Phase.configure: "Configuring",
+    Phase.release: "Releasing",
+    Phase.run: "Running",
+    Phase.destroy: "Destroying",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ErrorKind(StrEnum):
+    """Why a step failed."""
+
+    command_failed = "command_failed"
+    timeout = "timeout"
+    interrupted = "interrupted"
+    not_found = "not_found"
+    error = "error"
+
+
+@attrs.frozen
+class Failure:
+    """Where and why a phase stopped."""
+
+    phase: Phase
+    failed_step: str
+    error_kind: ErrorKind
+    message: str
+    started_at: datetime
+    failed_at: datetime
+    exit_code: int | None = None
+    trace_file: str | None = None
+
+
+@attrs.frozen
+class State:
+    """A state name and its data: the failed states carry the failure."""
+
+    name: StateName
+    failure: Failure | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.name.is_failed and self.failure is None:
+            raise ValueError(f"state {self.name.value} needs a failure record")
+        if not self.name.is_failed and self.failure is not None:
+            raise ValueError(f"state {self.name.value} cannot carry a failure record")
+
+
+@attrs.frozen
+class Operation:
+    """A command under way; still set after a crash, which is how interruption shows."""
+
+    command: str
+    phase: Phase
+    pid: int
+    host: str
+    started_at: datetime
+    step: str | None = None
+
+
+@attrs.frozen
+class Transition:
+    """One line of history. ``event`` is a lifecycle event, ``create`` or ``destroy_failed``."""
+
+    at: datetime
+    from_state: StateName | None
+    to: StateName
+    event: str
+    command: str
+    pid: int
+    host: str
+    failed_step: str | None = None
+
+
+@attrs.frozen
+class Snapshot:
+    """Everything statemgr knows about one environment, as stored in state.json."""
+
+    lineage: uuid.UUID
+    revision: int
+    environment: Environment
+    state: State
+    created_at: datetime
+    updated_at: datetime
+    operation: Operation | None = None
+    history: tuple[Transition, ...] = ()
+    destroy_failure: Failure | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    # --- what the CLI and the docs ask of a snapshot ----------------------------------
+
+    @property
+    def name(self) -> str:
+        return str(self.environment.name)
+
+    @property
+    def state_name(self) -> StateName:
+        return self.state.name
+
+    @property
+    def display_name(self) -> str:
+        return self.state.name.display
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state.name.is_failed
+
+    @property
+    def is_in_progress(self) -> bool:
+        """An -ing state, or any state with an operation in flight."""
+        return self.state.name.is_in_progress or self.operation is not None
+
+    @property
+    def failure(self) -> Failure | None:
+        """The failure of the last command if it failed, else None."""
+        return self.state.failure or self.destroy_failure
+
+    @property
+    def since(self) -> datetime:
+        """The time of the last transition."""
+        return self.history[-1].at if self.history else self.created_at
+
+    @property
+    def details(self) -> str:
+        return describe(self)
+
+    def allowed_events(self) -> tuple[Event, ...]:
+        from machines.table import allowed_events
+
+        return allowed_events(self.state.name)
+
+    def allowed_commands(self) -> tuple[str, ...]:
+        """The state-changing commands allowed now, assuming no live command holds the lock."""
+        if self.operation is not None:
+            return ("destroy", "recover")
+        events = set(self.allowed_events())
+        allowed = {phase.value for phase, event in PHASE_START_EVENTS.items() if event in events}
+        if allowed:
+            allowed.add("deploy")
+        if Event.destroy in events:
+            allowed.add("destroy")
+        if self.state.name is StateName.destroyed:
+            allowed.add("purge")
+        return tuple(command for command in COMMANDS if command in allowed)
+
+    # --- building the next snapshot (pure) ---------------------------------------------
+
+    def transitioned(
+        self,
+        to: StateName,
+        event: str,
+        command: str,
+        pid: int,
+        host: str,
+        *,
+        failure: Failure | None = None,
+        operation: Operation | None = None,
+        at: datetime | None = None,
+    ) -> Snapshot:
+        """This snapshot moved to ``to``, with the transition appended to the history.
+
+        The revision is left as it is: the store sets the next one when it saves.
+        """
+        when = at or utc_now()
+        line = Transition(
+            at=when,
+            from_state=self.state.name,
+            to=to,
+            event=event,
+            command=command,
+            pid=pid,
+            host=host,
+            failed_step=failure.failed_step if failure else None,
+        )
+        return attrs.evolve(
+            self,
+            state=State(to, failure if to.is_failed else None),
+            operation=operation,
+            history=(*self.history, line),
+            destroy_failure=None,
+            updated_at=when,
+        )
+
+
+def new_snapshot(
+    environment: Environment, command: str, pid: int, host: str, at: datetime | None = None
+) -> Snapshot:
+    """A fresh snapshot in ``created`` with its creation as the first history line."""
+    when = at or utc_now()
+    return Snapshot(
+        lineage=uuid.uuid4(),
+        revision=0,
+        environment=environment,
+        state=State(StateName.created),
+        created_at=when,
+        updated_at=when,
+        history=(
+            Transition(
+                at=when,
+                from_state=None,
+                to=StateName.created,
+                event="create",
+                command=command,
+                pid=pid,
+                host=host,
+            ),
+        ),
+    )
+
+
+_STEADY_DETAILS: dict[StateName, str] = {
+    StateName.created: "Created; nothing provisioned yet",
+    StateName.provisioned: "Provisioned; ready to configure",
+    StateName.configured: "Configured; ready to release",
+    StateName.released: "Released; ready to run",
+    StateName.running: "Running",
+    StateName.destroyed: "Destroyed",
+}
+_FAILED_PHASE: dict[StateName, Phase] = {
+    StateName.provision_failed: Phase.provision,
+    StateName.configure_failed: Phase.configure,
+    StateName.release_failed: Phase.release,
+    StateName.run_failed: Phase.run,
+}
+_IN_PROGRESS_PHASE: dict[StateName, Phase] = {
+    StateName.provisioning: Phase.provision,
+    StateName.configuring: Phase.configure,
+    StateName.releasing: Phase.release,
+}
+
+
+def describe(snapshot: Snapshot) -> str:
+    """One line of details, such as "Provisioning failed at step: tofu_apply"."""
+    name = snapshot.state.name
+    operation = snapshot.operation
+    if name in _FAILED_PHASE:
+        failure = snapshot.state.failure
+        step = failure.failed_step if failure else "?"
+        return f"{PHASE_GERUNDS[_FAILED_PHASE[name]]} failed at step: {step}"
+    if operation is not None:
+        at = f" at step: {operation.step}" if operation.step else ""
+        return f"{PHASE_GERUNDS[operation.phase]} in progress{at}"
+    if name in _IN_PROGRESS_PHASE:
+        return f"{PHASE_GERUNDS[_IN_PROGRESS_PHASE[name]]} in progress"
+    text = _STEADY_DETAILS[name]
+    if snapshot.destroy_failure is not None:
+        text += f"; destroy failed at step: {snapshot.destroy_failure.failed_step}"
+    return text
