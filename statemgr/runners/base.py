@@ -1,0 +1,56 @@
+"""What a step runner gets and returns. Runners never touch the store and never print."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from machines.names import Phase
+from statemgr.model import Environment, ErrorKind, Step
+
+
+@attrs.frozen
+class StepContext:
+    """Everything one step needs; also what a Python step (``call = "pkg.mod:fn"``) receives.
+
+    Paths are absolute. ``variables`` holds the contract's placeholders ({name}, {workdir},
+    {build_dir}, {data_dir}, {ssh_username}, {ssh_private_key}, {ssh_public_key},
+    {ssh_port}) with their values for this environment.
+    """
+
+    environment: Environment
+    phase: Phase
+    step: Step
+    workdir: Path
+    build_dir: Path
+    data_dir: Path
+    trace_file: Path
+    variables: dict[str, str]
+    index: int = 1
+    total: int = 1
+
+    @property
+    def name(self) -> str:
+        return str(self.environment.name)
+
+
+@attrs.frozen
+class StepResult:
+    """How a step ended. ``error_kind`` is None exactly when the step succeeded."""
+
+    step: str
+    started_at: datetime
+    finished_at: datetime
+    error_kind: ErrorKind | None = None
+    message: str = ""
+    exit_code: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None
+
+    @property
+    def duration(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
