@@ -7,11 +7,15 @@ from pathlib import Path
 import attrs
 
 
+def _absolute(path: str | Path) -> Path:
+    return Path(path).absolute()
+
+
 @attrs.frozen
 class Layout:
     """Paths of one workspace. ``root`` is the --workdir, made absolute."""
 
-    root: Path = attrs.field(converter=lambda p: Path(p).absolute())
+    root: Path = attrs.field(converter=_absolute)
 
     @property
     def data_root(self) -> Path:
