@@ -39,8 +39,16 @@ class StepFailed(StatemgrError):
     kind = "step_failed"
 
     def __init__(
-        self, env: str, phase: str, step: str, error_kind: str, detail: str, trace_file: str | None
+        self,
+        env: str,
+        phase: str,
+        step: str,
+        error_kind: str,
+        detail: str,
+        trace_file: str | None,
+        snapshot: object = None,
     ) -> None:
+        self.snapshot = snapshot  # the saved snapshot (statemgr.model.Snapshot), if known
         self.phase = phase
         self.step = step
         self.error_kind = error_kind

@@ -151,7 +151,7 @@ class Snapshot:
     @property
     def failure(self) -> Failure | None:
         """The failure of the last command if it failed, else None."""
-        return self.state.failure or self.destroy_failure
+        return self.destroy_failure or self.state.failure
 
     @property
     def since(self) -> datetime:

@@ -1,0 +1,284 @@
+"""One state-changing command at work: the statechart's hooks persist every transition and
+run the phase's steps.
+
+Order matters (see library-notes): ``on_enter_state`` saves the snapshot first, so the file
+always shows the state the machine is in; the long-running steps run in ``after_transition``
+(for the start events) and in ``before_destroy``, where an exception cannot silently rewind
+the machine while the file says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import attrs
+
+from machines.lifecycle import DeploymentLifecycle, build, current_state, fire
+from machines.names import Event, Phase, StateName
+from statemgr.errors import Interrupted
+from statemgr.layout import Layout
+from statemgr.log import logger
+from statemgr.model import ErrorKind, Failure, Operation, Snapshot, Step, utc_now
+from statemgr.model.snapshot import PHASE_FAILED_EVENTS, PHASE_START_EVENTS, PHASE_SUCCESS_EVENTS
+from statemgr.runners import StepContext, StepResult, Trace, run_step, step_variables
+from statemgr.service.observer import Observer
+from statemgr.service.signals import SignalGuard, Signalled
+from statemgr.store import Store
+
+START_PHASES: dict[str, Phase] = {event.value: phase for phase, event in PHASE_START_EVENTS.items()}
+NO_STEP = "(none)"
+
+
+class DestroyStepFailed(Exception):
+    """A destroy step failed: raised in ``before_destroy`` so that the state stays."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.failed_step)
+        self.failure = failure
+
+
+@attrs.define
+class CommandRun:
+    """The context of one state-changing command, holding the environment's lock."""
+
+    layout: Layout
+    store: Store
+    command: str
+    snapshot: Snapshot
+    observer: Observer
+    guard: SignalGuard
+    pid: int = attrs.field(factory=os.getpid)
+    host: str = attrs.field(factory=socket.gethostname)
+    trace: Trace | None = None
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.name
+
+    # --- persistence --------------------------------------------------------------------
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        self.snapshot = self.store.save(snapshot)
+        return self.snapshot
+
+    def save_transition(
+        self, target: StateName, event: str, failure: Failure | None, operation: Operation | None
+    ) -> None:
+        source = self.snapshot.state.name
+        self.save(
+            self.snapshot.transitioned(
+                target,
+                event,
+                self.command,
+                self.pid,
+                self.host,
+                failure=failure,
+                operation=operation,
+            )
+        )
+        logger.bind(env=self.name, phase=operation.phase.value if operation else None).info(
+            "transition {} -> {} on {} (command {}, revision {})",
+            source.value,
+            target.value,
+            event,
+            self.command,
+            self.snapshot.revision,
+        )
+
+    def save_step(self, phase: Phase, step: str) -> None:
+        """Record which step is about to run, so that a crash shows where it stopped."""
+        operation = self.snapshot.operation
+        if operation is None or operation.phase is not phase:
+            operation = self.new_operation(phase)
+        self.save(attrs.evolve(self.snapshot, operation=attrs.evolve(operation, step=step)))
+
+    def new_operation(self, phase: Phase) -> Operation:
+        return Operation(self.command, phase, self.pid, self.host, utc_now())
+
+    # --- running steps ------------------------------------------------------------------
+
+    def open_trace(self) -> Trace:
+        if self.trace is None:
+            self.trace = Trace.open(self.layout.traces_dir(self.name), self.command)
+        return self.trace
+
+    def run_steps(self, phase: Phase) -> Failure | None:
+        """Run the phase's steps in order; the first failure stops it and is returned."""
+        steps = self.snapshot.environment.phases.steps(phase)
+        trace = self.open_trace()
+        trace.note(f"phase {phase.value}: {len(steps)} step(s)")
+        self.observer.phase_started(self.name, phase, steps)
+        variables = step_variables(self.snapshot.environment, self.layout)
+        for index, step in enumerate(steps, start=1):
+            self.save_step(phase, step.name)
+            result = self._run_one(phase, step, index, len(steps), variables)
+            if not result.ok:
+                trace.note(f"phase {phase.value}: failed at step {step.name}")
+                return self.failure_from(phase, result)
+        trace.note(f"phase {phase.value}: done")
+        return None
+
+    def _run_one(
+        self, phase: Phase, step: Step, index: int, total: int, variables: dict[str, str]
+    ) -> StepResult:
+        context = StepContext(
+            environment=self.snapshot.environment,
+            phase=phase,
+            step=step,
+            workdir=self.layout.root,
+            build_dir=self.layout.build_dir(self.name),
+            data_dir=self.layout.data_dir(self.name),
+            trace_file=self.open_trace().path,
+            variables=variables,
+            index=index,
+            total=total,
+        )
+        self.observer.step_started(self.name, phase, step, index, total)
+        logger.bind(env=self.name, phase=phase.value).debug("step {} started", step.name)
+        result = run_step(context)
+        logger.bind(env=self.name, phase=phase.value).debug(
+            "step {} finished: {} in {:.3f}s", step.name, result.error_kind or "ok", result.duration
+        )
+        self.observer.step_finished(self.name, phase, step, index, total, result)
+        return result
+
+    def failure_from(self, phase: Phase, result: StepResult) -> Failure:
+        return Failure(
+            phase=phase,
+            failed_step=result.step,
+            error_kind=result.error_kind or ErrorKind.error,
+            message=result.message,
+            started_at=result.started_at,
+            failed_at=result.finished_at,
+            exit_code=result.exit_code,
+            trace_file=self.layout.relative(self.open_trace().path),
+        )
+
+    def interruption(self, signal_name: str) -> Failure:
+        """The failure record of the operation in flight, stopped by ``signal_name``."""
+        operation = self.snapshot.operation
+        phase = operation.phase if operation else _phase_of_state(self.snapshot.state.name)
+        trace = self.trace.path if self.trace else None
+        return Failure(
+            phase=phase,
+            failed_step=(operation.step if operation else None) or NO_STEP,
+            error_kind=ErrorKind.interrupted,
+            message=signal_name,
+            started_at=operation.started_at if operation else self.snapshot.updated_at,
+            failed_at=utc_now(),
+            trace_file=self.layout.relative(trace) if trace else None,
+        )
+
+
+class LifecycleHooks:
+    """Listener on the statechart: persists transitions, runs steps on the start events."""
+
+    def __init__(self, run: CommandRun, machine: DeploymentLifecycle) -> None:
+        self.run = run
+        self.machine = machine
+
+    def on_enter_state(self, event: str, target: Any, failure: Failure | None = None) -> None:
+        state = StateName(target.id)
+        phase = START_PHASES.get(event)
+        operation = self.run.new_operation(phase) if phase is not None else None
+        self.run.save_transition(state, event, failure, operation)
+
+    def after_transition(self, event: str) -> None:
+        phase = START_PHASES.get(event)
+        if phase is None:
+            return
+        failure = self.run.run_steps(phase)
+        if failure is not None:
+            self.machine.send(PHASE_FAILED_EVENTS[phase].value, failure=failure)
+            return
+        success = PHASE_SUCCESS_EVENTS[phase]
+        if success is not None:
+            self.machine.send(success.value)
+        else:  # run: stays in running; the operation is over
+            self.run.save(attrs.evolve(self.run.snapshot, operation=None))
+
+    def before_destroy(self) -> None:
+        failure = self.run.run_steps(Phase.destroy)
+        if failure is not None:
+            raise DestroyStepFailed(failure)
+
+
+def attach(run: CommandRun) -> DeploymentLifecycle:
+    """A lifecycle machine in the run's current state, with the hooks attached."""
+    machine = build(run.snapshot.state.name)
+    machine.add_listener(LifecycleHooks(run, machine))  # type: ignore[no-untyped-call]
+    return machine
+
+
+def drive(run: CommandRun, event: Event, phase: Phase) -> Snapshot:
+    """Fire ``event`` (a phase's start event, or destroy) and let the hooks do the work.
+
+    On SIGINT/SIGTERM the step's processes are already stopped by the runner; here the
+    phase is recorded as interrupted and ``Interrupted`` is raised.
+    """
+    try:
+        fire(attach(run), event)
+    except Signalled as signalled:
+        with run.guard.deferred():
+            record_interruption(run, signalled.signal_number)
+        step = run.snapshot.history[-1].failed_step if phase is not Phase.destroy else None
+        raise Interrupted(run.name, signalled.signal_number, phase.value, step) from None
+    return run.snapshot
+
+
+def record_interruption(run: CommandRun, signal_number: int) -> Snapshot:
+    """Move the operation in flight to its phase's failed state, error kind interrupted."""
+    import signal
+
+    failure = run.interruption(f"stopped by {signal.Signals(signal_number).name}")
+    return record_failure(run, failure)
+
+
+def record_failure(run: CommandRun, failure: Failure) -> Snapshot:
+    """The failed state of ``failure.phase``; for destroy, the state stays and it is noted."""
+    if failure.phase is Phase.destroy:
+        return record_destroy_failure(run, failure)
+    machine = attach(run)
+    if current_state(machine) is not _in_progress_state(failure.phase):
+        # The start transition never reached the file: nothing ran, nothing to record.
+        run.save(attrs.evolve(run.snapshot, operation=None))
+        return run.snapshot
+    fire(machine, PHASE_FAILED_EVENTS[failure.phase], failure=failure)
+    return run.snapshot
+
+
+def record_destroy_failure(run: CommandRun, failure: Failure) -> Snapshot:
+    """A failed destroy: the state stays; the failure goes into the snapshot and its history."""
+    state = run.snapshot.state
+    snapshot = run.snapshot.transitioned(
+        state.name, "destroy_failed", run.command, run.pid, run.host, failure=failure
+    )
+    run.save(attrs.evolve(snapshot, state=state, destroy_failure=failure))
+    logger.bind(env=run.name, phase="destroy").info(
+        "destroy failed at step {} ({}); state stays {}",
+        failure.failed_step,
+        failure.error_kind.value,
+        state.name.value,
+    )
+    return run.snapshot
+
+
+_IN_PROGRESS: dict[Phase, StateName] = {
+    Phase.provision: StateName.provisioning,
+    Phase.configure: StateName.configuring,
+    Phase.release: StateName.releasing,
+    Phase.run: StateName.running,
+}
+
+
+def _in_progress_state(phase: Phase) -> StateName:
+    return _IN_PROGRESS[phase]
+
+
+def _phase_of_state(state: StateName) -> Phase:
+    for phase, in_progress in _IN_PROGRESS.items():
+        if in_progress is state:
+            return phase
+    return Phase.destroy

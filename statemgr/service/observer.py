@@ -1,0 +1,35 @@
+"""Progress of a command, reported to whoever runs it (the CLI, an embedding tool).
+
+Subclass ``Observer`` and override what you need; every method does nothing by default.
+Observers must not raise: an exception from an observer is a bug in the observer and stops
+the command like any other error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from machines.names import Phase
+from statemgr.model import Snapshot, Step
+from statemgr.runners.base import StepResult
+
+
+class Observer:
+    """Receives progress events of phase commands. The library never prints."""
+
+    def phase_started(self, env: str, phase: Phase, steps: Sequence[Step]) -> None:
+        """A phase begins; ``steps`` are the steps it will run, in order."""
+
+    def step_started(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
+        """Step ``index`` of ``total`` (1-based) begins."""
+
+    def step_finished(
+        self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
+    ) -> None:
+        """A step ended: ``result.ok``, ``result.duration``, ``result.error_kind``."""
+
+    def phase_finished(self, env: str, phase: Phase, snapshot: Snapshot, ok: bool) -> None:
+        """A phase ended; ``snapshot`` is what was saved."""
+
+    def note(self, env: str, message: str) -> None:
+        """Something the user should know that is not progress (e.g. nothing to do)."""

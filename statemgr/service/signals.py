@@ -1,0 +1,65 @@
+"""SIGINT and SIGTERM during a state-changing command.
+
+While a command runs, both signals raise ``Signalled`` in the main thread, so that the step
+runner stops the step's process group and the service records the phase as interrupted.
+While that record is written, further signals are remembered instead of raised.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Signalled(BaseException):
+    """Raised by the handler; a BaseException so that ``except Exception`` does not eat it."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+class SignalGuard:
+    """Turns SIGINT/SIGTERM into ``Signalled`` while armed; remembers them while deferred."""
+
+    def __init__(self) -> None:
+        self.deferring = False
+        self.pending: int | None = None
+
+    def _handle(self, signal_number: int, _frame: FrameType | None) -> None:
+        if self.deferring:
+            self.pending = self.pending or signal_number
+            return
+        raise Signalled(signal_number)
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Signals arriving inside this block are remembered, not raised."""
+        before = self.deferring
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = before
+
+
+@contextmanager
+def guarded() -> Iterator[SignalGuard]:
+    """Install the handlers for the block (main thread only); restore the old ones after."""
+    guard = SignalGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard
+        return
+    previous = {number: signal.getsignal(number) for number in HANDLED}
+    for number in HANDLED:
+        signal.signal(number, guard._handle)
+    try:
+        yield guard
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,247 @@
+"""Reading commands: status, list, history. They never take a lock and never wait.
+
+Kept light on imports: no statechart machinery, no runners, no loguru, no portalocker.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from machines.names import StateName
+from statemgr.layout import Layout
+from statemgr.model import EnvironmentName, Failure, Snapshot, Transition
+from statemgr.store import LockHolder, Store
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@attrs.frozen
+class StatusReport:
+    """What ``statemgr status`` shows: the snapshot seen together with its lock."""
+
+    snapshot: Snapshot
+    holder: LockHolder | None
+
+    @property
+    def name(self) -> str:
+        return self.snapshot.name
+
+    @property
+    def in_progress(self) -> bool:
+        """A live command holds the environment now."""
+        return self.holder is not None
+
+    @property
+    def interrupted(self) -> bool:
+        """A command died without finishing: an operation in flight and no live holder."""
+        return self.holder is None and (
+            self.snapshot.operation is not None or self.snapshot.state.name.is_in_progress
+        )
+
+    @property
+    def allowed_commands(self) -> tuple[str, ...]:
+        if self.holder is not None:
+            return ()
+        if self.interrupted:
+            return ("destroy", "recover")
+        return self.snapshot.allowed_commands()
+
+    @property
+    def next_steps(self) -> tuple[str, ...]:
+        return next_steps(self)
+
+    def to_json(self) -> dict[str, Any]:
+        snapshot = self.snapshot
+        return {
+            "name": snapshot.name,
+            "state": snapshot.state.name.value,
+            "state_display": snapshot.display_name,
+            "details": snapshot.details,
+            "since": _iso(snapshot.since),
+            "is_failed": snapshot.is_failed,
+            "in_progress": self.in_progress,
+            "interrupted": self.interrupted,
+            "lock": holder_json(self.holder),
+            "failure": failure_json(snapshot.failure),
+            "created_at": _iso(snapshot.created_at),
+            "updated_at": _iso(snapshot.updated_at),
+            "revision": snapshot.revision,
+            "allowed_commands": list(self.allowed_commands),
+            "next_steps": list(self.next_steps),
+        }
+
+
+def holder_json(holder: LockHolder | None) -> dict[str, Any] | None:
+    if holder is None:
+        return None
+    return {
+        "pid": holder.pid,
+        "host": holder.host,
+        "command": holder.command,
+        "since": _iso(holder.since),
+    }
+
+
+def failure_json(failure: Failure | None) -> dict[str, Any] | None:
+    if failure is None:
+        return None
+    return {
+        "phase": failure.phase.value,
+        "failed_step": failure.failed_step,
+        "error_kind": failure.error_kind.value,
+        "message": failure.message,
+        "exit_code": failure.exit_code,
+        "trace_file": failure.trace_file,
+        "failed_at": _iso(failure.failed_at),
+    }
+
+
+def transition_json(line: Transition) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "at": _iso(line.at),
+        "from": line.from_state.value if line.from_state else None,
+        "to": line.to.value,
+        "event": line.event,
+        "command": line.command,
+        "pid": line.pid,
+        "host": line.host,
+    }
+    if line.failed_step is not None:
+        entry["failed_step"] = line.failed_step
+    return entry
+
+
+@attrs.frozen
+class ListEntry:
+    """One line of ``statemgr list``."""
+
+    name: str
+    state: StateName | None
+    updated_at: datetime | None
+    in_progress: bool = False
+    interrupted: bool = False
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "state": self.state.value if self.state else None,
+            "updated_at": _iso(self.updated_at),
+            "in_progress": self.in_progress,
+            "interrupted": self.interrupted,
+        }
+        if self.error is not None:
+            entry["error"] = self.error
+        return entry
+
+
+class ReadOnlyWorkspace:
+    """The reading half of a workspace: status, list, history. Takes no locks."""
+
+    def __init__(
+        self, workdir: str | os.PathLike[str] = ".", *, store: Store | None = None
+    ) -> None:
+        self.layout = Layout(Path(workdir))
+        if store is None:
+            from statemgr.store.file import FileStore
+
+            store = FileStore(self.layout)
+        self.store: Store = store
+
+    def load(self, name: str) -> Snapshot:
+        return self.store.load(EnvironmentName(name))
+
+    def status(self, name: str) -> StatusReport:
+        checked = EnvironmentName(name)
+        snapshot = self.store.load(checked)
+        return StatusReport(snapshot, self.store.holder(checked))
+
+    def history(self, name: str) -> tuple[Transition, ...]:
+        return self.load(name).history
+
+    def list(self) -> list[ListEntry]:
+        entries = []
+        for listing in self.store.list():
+            snapshot = listing.snapshot
+            if snapshot is None:
+                entries.append(ListEntry(listing.name, None, None, error=str(listing.error)))
+                continue
+            report = StatusReport(snapshot, self.store.holder(listing.name))
+            entries.append(
+                ListEntry(
+                    listing.name,
+                    snapshot.state.name,
+                    snapshot.updated_at,
+                    report.in_progress,
+                    report.interrupted,
+                )
+            )
+        return entries
+
+
+# --- next steps, written for a person ---------------------------------------------------
+
+_STEADY: dict[StateName, tuple[str, ...]] = {
+    StateName.created: (
+        "provision it: statemgr provision {name}",
+        "or run every phase up to running: statemgr deploy {name}",
+    ),
+    StateName.provisioned: (
+        "configure it: statemgr configure {name}",
+        "or finish the deployment: statemgr deploy {name}",
+    ),
+    StateName.configured: (
+        "release the application: statemgr release {name}",
+        "or finish the deployment: statemgr deploy {name}",
+    ),
+    StateName.released: (
+        "start it: statemgr run {name}",
+        "or finish the deployment: statemgr deploy {name}",
+    ),
+    StateName.running: (
+        "it is running; nothing to do",
+        "when you no longer need it: statemgr destroy {name}",
+    ),
+    StateName.destroyed: (
+        "remove its files (data/{name}, build/{name}): statemgr purge {name}",
+        "then start again with: statemgr create CONFIG",
+    ),
+}
+
+
+def next_steps(report: StatusReport) -> tuple[str, ...]:
+    """What a person can do next, as commands to copy."""
+    snapshot = report.snapshot
+    name = snapshot.name
+    holder = report.holder
+    if holder is not None:
+        return (
+            f"wait: '{holder.command}' (pid {holder.pid} on {holder.host}) is working on it",
+            f"check again with: statemgr status {name}",
+        )
+    if report.interrupted:
+        return (
+            "a command stopped without finishing; mark it failed: statemgr recover " + name,
+            f"then tear it down: statemgr destroy {name}",
+        )
+    failure = snapshot.failure
+    if failure is not None:
+        steps = []
+        if failure.trace_file:
+            steps.append(f"read what the step printed: {failure.trace_file}")
+        if snapshot.state.name.is_failed:
+            steps.append(f"tear it down: statemgr destroy {name}")
+            steps.append(
+                f"fix the cause, then start again: statemgr purge {name} and statemgr create CONFIG"
+            )
+        else:
+            steps.append(f"fix the cause, then destroy again: statemgr destroy {name}")
+        return tuple(steps)
+    return tuple(line.format(name=name) for line in _STEADY[snapshot.state.name])

@@ -1,0 +1,241 @@
+"""The facade: a workspace of environments and the commands that change them.
+
+Each state-changing command takes the environment's lock before it reads the state and
+holds it until after its last write; SIGINT and SIGTERM are turned into a recorded
+interruption while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from machines.names import Event, Phase, StateName
+from statemgr.errors import (
+    CommandNotAllowed,
+    EnvironmentExists,
+    EnvironmentInterrupted,
+    StepFailed,
+    StorageError,
+)
+from statemgr.model import Environment, EnvironmentName, Snapshot, new_snapshot
+from statemgr.model.snapshot import PHASE_START_EVENTS
+from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
+from statemgr.service.observer import Observer
+from statemgr.service.signals import guarded
+from statemgr.service.status import ReadOnlyWorkspace
+from statemgr.store import Store
+
+# What deploy runs next from each steady state.
+NEXT_PHASE: dict[StateName, Phase] = {
+    StateName.created: Phase.provision,
+    StateName.provisioned: Phase.configure,
+    StateName.configured: Phase.release,
+    StateName.released: Phase.run,
+}
+
+
+class Workspace(ReadOnlyWorkspace):
+    """All environments under one workdir (data/, build/, logs/), and what can be done to them.
+
+    >>> ws = Workspace("/srv/deploy")          # doctest: +SKIP
+    >>> ws.create("staging.toml")              # doctest: +SKIP
+    >>> ws.deploy("staging")                   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        workdir: str | os.PathLike[str] = ".",
+        *,
+        store: Store | None = None,
+        lock_timeout: float = 0.0,
+        observer: Observer | None = None,
+    ) -> None:
+        super().__init__(workdir, store=store)
+        self.lock_timeout = lock_timeout
+        self.observer = observer or Observer()
+
+    # --- create and validate ------------------------------------------------------------
+
+    def validate(self, config: str | os.PathLike[str]) -> Environment:
+        """The environment a config file declares; ``ConfigError`` lists every problem."""
+        from statemgr.config import load_config
+
+        return load_config(config)
+
+    def create(self, config: str | os.PathLike[str]) -> Snapshot:
+        """A new environment in ``created``; refuses a name that already exists."""
+        environment = self.validate(config)
+        name = str(environment.name)
+        if self.store.exists(name):
+            raise EnvironmentExists(name)
+        with self.store.lock(name, "create", self.lock_timeout, create=True):
+            if self.store.exists(name):
+                raise EnvironmentExists(name)
+            snapshot = new_snapshot(environment, "create", os.getpid(), _host())
+            created = self.store.create(snapshot)
+            _make_folder(self.layout.build_dir(name))
+        return created
+
+    # --- phases ---------------------------------------------------------------------------
+
+    def provision(self, name: str) -> Snapshot:
+        return self.run_phase(name, Phase.provision)
+
+    def configure(self, name: str) -> Snapshot:
+        return self.run_phase(name, Phase.configure)
+
+    def release(self, name: str) -> Snapshot:
+        return self.run_phase(name, Phase.release)
+
+    def run(self, name: str) -> Snapshot:
+        return self.run_phase(name, Phase.run)
+
+    def run_phase(self, name: str, phase: Phase | str) -> Snapshot:
+        """One phase: the -ing state, its steps in order, then the final or failed state.
+
+        Raises ``StepFailed`` (with ``.snapshot``) when a step failed; the failure is saved.
+        """
+        phase = Phase(phase)
+        with self._command(name, phase.value) as run:
+            self._check_phase_allowed(run.snapshot, phase, phase.value)
+            return self._phase(run, phase)
+
+    def deploy(self, name: str) -> Snapshot:
+        """The remaining phases from the current state up to ``running``, in one command."""
+        with self._command(name, "deploy") as run:
+            state = run.snapshot.state.name
+            if state is StateName.running:
+                self.observer.note(name, f"environment '{name}' is already running")
+                return run.snapshot
+            if state not in NEXT_PHASE:
+                self._refuse(run.snapshot, "deploy")
+            while run.snapshot.state.name in NEXT_PHASE:
+                self._phase(run, NEXT_PHASE[run.snapshot.state.name])
+            return run.snapshot
+
+    def destroy(self, name: str) -> Snapshot:
+        """From any state: the destroy steps, then ``destroyed``. A failed step keeps the state."""
+        with self._command(name, "destroy", allow_interrupted=True) as run:
+            if run.snapshot.state.name is StateName.destroyed:
+                self.observer.note(name, f"environment '{name}' is already destroyed")
+                return run.snapshot
+            try:
+                drive(run, Event.destroy, Phase.destroy)
+            except DestroyStepFailed as failed:
+                with run.guard.deferred():
+                    record_failure(run, failed.failure)
+                self.observer.phase_finished(name, Phase.destroy, run.snapshot, False)
+                raise _step_failed(run.snapshot) from None
+            self.observer.phase_finished(name, Phase.destroy, run.snapshot, True)
+            return run.snapshot
+
+    def recover(self, name: str) -> Snapshot:
+        """An interrupted environment moves to its phase's failed state (``interrupted``)."""
+        with self._command(name, "recover", allow_interrupted=True) as run:
+            if run.snapshot.operation is None and not run.snapshot.state.name.is_in_progress:
+                raise CommandNotAllowed(
+                    name,
+                    "recover",
+                    run.snapshot.state.name.value,
+                    run.snapshot.allowed_commands(),
+                    hint=f"nothing was interrupted; run 'statemgr status {name}'",
+                )
+            operation = run.snapshot.operation
+            pid = f"pid {operation.pid}" if operation else "an unknown process"
+            with run.guard.deferred():
+                failure = run.interruption(f"interrupted: {pid} stopped without finishing")
+                record_failure(run, failure)
+            return run.snapshot
+
+    def purge(self, name: str, *, force: bool = False) -> None:
+        """Remove data/NAME and build/NAME of a destroyed environment (any state with force)."""
+        checked = EnvironmentName(name)
+        with self.store.lock(checked, "purge", self.lock_timeout):
+            if not force:
+                snapshot = self.store.load(checked)
+                if snapshot.state.name is not StateName.destroyed:
+                    raise CommandNotAllowed(
+                        checked,
+                        "purge",
+                        snapshot.state.name.value,
+                        snapshot.allowed_commands(),
+                        hint=f"destroy it first ('statemgr destroy {checked}'), or use --force",
+                    )
+            build = self.layout.build_dir(checked)
+            try:
+                if build.exists():
+                    shutil.rmtree(build)
+            except OSError as error:
+                raise StorageError(str(build), "remove", error, env=checked) from None
+            self.store.delete(checked)
+
+    # --- internals ------------------------------------------------------------------------
+
+    @contextmanager
+    def _command(
+        self, name: str, command: str, *, allow_interrupted: bool = False
+    ) -> Iterator[CommandRun]:
+        checked = EnvironmentName(name)
+        with (
+            self.store.lock(checked, command, self.lock_timeout),
+            guarded() as guard,
+        ):
+            snapshot = self.store.load(checked)
+            if snapshot.operation is not None and not allow_interrupted:
+                operation = snapshot.operation
+                raise EnvironmentInterrupted(
+                    checked, operation.command, operation.phase.value, operation.step, operation.pid
+                )
+            yield CommandRun(self.layout, self.store, command, snapshot, self.observer, guard)
+
+    def _check_phase_allowed(self, snapshot: Snapshot, phase: Phase, command: str) -> None:
+        if PHASE_START_EVENTS[phase] not in snapshot.allowed_events():
+            self._refuse(snapshot, command)
+
+    def _refuse(self, snapshot: Snapshot, command: str) -> None:
+        raise CommandNotAllowed(
+            snapshot.name,
+            command,
+            snapshot.state.name.value,
+            snapshot.allowed_commands(),
+            hint=f"run 'statemgr status {snapshot.name}' for what to do next",
+        )
+
+    def _phase(self, run: CommandRun, phase: Phase) -> Snapshot:
+        drive(run, PHASE_START_EVENTS[phase], phase)
+        ok = not run.snapshot.state.name.is_failed
+        self.observer.phase_finished(run.name, phase, run.snapshot, ok)
+        if not ok:
+            raise _step_failed(run.snapshot)
+        return run.snapshot
+
+
+def _step_failed(snapshot: Snapshot) -> StepFailed:
+    failure = snapshot.failure
+    assert failure is not None  # a failed state or a failed destroy carries one
+    return StepFailed(
+        snapshot.name,
+        failure.phase.value,
+        failure.failed_step,
+        failure.error_kind.value,
+        failure.message,
+        failure.trace_file,
+        snapshot=snapshot,
+    )
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise StorageError(str(path), "create", error) from None
