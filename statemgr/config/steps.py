@@ -105,7 +105,7 @@ def _step_name(table: dict[str, Any], where: str, problems: Problems) -> str | N
         problems.add(f"{where}.name", "missing: every step needs a name")
         return None
     value = table["name"]
-    if isinstance(value, str) and STEP_NAME_PATTERN.match(value):
+    if isinstance(value, str) and STEP_NAME_PATTERN.fullmatch(value):
         return value
     rule = "a step name of lower-case letters, digits and '_', starting with a letter"
     problems.add(f"{where}.name", expected(f"{rule} (^[a-z][a-z0-9_]*$)", value))
@@ -125,7 +125,7 @@ def _step_action(
         run = _run(table["run"], f"{where}.run", problems)
     if "call" in table:
         value = table["call"]
-        if isinstance(value, str) and CALL_PATTERN.match(value):
+        if isinstance(value, str) and CALL_PATTERN.fullmatch(value):
             call = value
         else:
             problems.add(f"{where}.call", expected('"package.module:function"', value))
@@ -183,7 +183,7 @@ def _env(table: dict[str, Any], where: str, problems: Problems) -> dict[str, str
         return {}
     env: dict[str, str] = {}
     for key, text in value.items():
-        if not ENV_VAR_PATTERN.match(key):
+        if not ENV_VAR_PATTERN.fullmatch(key):
             problems.add(f"{where}.env.{key}", "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)")
         elif not isinstance(text, str):
             problems.add(f"{where}.env.{key}", expected("a string (quote it)", text))

@@ -27,7 +27,7 @@ def _reason(value: str) -> str | None:
         return "it contains a double dash"
     if value.startswith("-") or value.endswith("-"):
         return "it starts or ends with a dash"
-    if not NAME_PATTERN.match(value):
+    if not NAME_PATTERN.fullmatch(value):
         bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c == "-"))})
         if bad:
             return "it contains characters other than a-z, 0-9 and '-': " + " ".join(
