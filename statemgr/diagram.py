@@ -1,7 +1,8 @@
 """The lifecycle statechart as a diagram: Mermaid or DOT text, or an SVG/PNG image.
 
-The text is built here from the declared statechart (``machines.table``, which reads
-``DeploymentLifecycle``), not by python-statemachine's own renderers: theirs label states
+The text is built here from the statechart's transition table (``machines.table``; a
+test keeps it equal to what ``DeploymentLifecycle`` declares), not by python-statemachine's
+own renderers: theirs label states
 in sentence case ("Provision failed") where the contract says title case, their DOT
 output needs ``pydot``, and a library upgrade could change their text, while the
 committed docs diagram is compared with ``render("mermaid")`` byte for byte. States come

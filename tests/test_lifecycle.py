@@ -13,7 +13,7 @@ from conftest import T0, snapshot_in
 
 from machines.lifecycle import DeploymentLifecycle, build, current_state, fire
 from machines.names import Event, Phase, StateName
-from machines.table import transition_table
+from machines.table import derive_table, transition_table
 from statemgr.errors import NotAllowed, TransitionNotAllowed
 from statemgr.model import Operation
 
@@ -147,14 +147,21 @@ def test_the_happy_path_walks_the_contracts_order() -> None:
         assert fire(machine, event) == StateName(target)
 
 
-def test_the_derived_table_matches_the_contract() -> None:
-    """Tried: machines.table (what status and errors use) against the contract's table."""
-    derived = {
+def test_the_tables_match_the_contract() -> None:
+    """Tried: machines.table (what status, errors and the diagram use) and the table read off
+    the statechart class, against the contract's table."""
+    kept = {
         (source.value, event.value): target.value
         for source, events in transition_table().items()
         for event, target in events.items()
     }
-    assert derived == ALLOWED
+    declared = {
+        (source, event): target
+        for source, events in derive_table().items()
+        for event, target in events.items()
+    }
+    assert kept == ALLOWED
+    assert declared == ALLOWED
 
 
 def test_build_refuses_an_unknown_state() -> None:
