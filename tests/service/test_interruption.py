@@ -1,0 +1,170 @@
+"""Real signals in the middle of a step: SIGINT, SIGTERM, SIGKILL and recover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from machines.names import StateName
+from statemgr.errors import EnvironmentInterrupted
+from statemgr.service.status import ReadOnlyWorkspace
+from statemgr.service.workspace import Workspace
+
+from .conftest import ConfigWriter
+
+DRIVER = """
+import sys
+from statemgr.api import Workspace, errors
+workspace = Workspace(sys.argv[1])
+try:
+    getattr(workspace, sys.argv[2])(sys.argv[3])
+except errors.StatemgrError as error:
+    print(error.kind, error.message, file=sys.stderr)
+    sys.exit(error.exit_code)
+"""
+
+SLOW = """
+[[provision.steps]]
+name = "quick"
+run = ["true"]
+
+[[provision.steps]]
+name = "slow_apply"
+run = ["sh", "-c", "echo $$ > step.pid; sleep 60 & echo $! > child.pid; wait"]
+"""
+
+
+def _start(workdir: Path, command: str, name: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(workdir), command, name],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell job would be
+    )
+
+
+def _wait_for(path: Path, timeout: float = 15.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return int(path.read_text())
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never appeared")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_dead(pids: list[int], timeout: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if _alive(pid)]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return [pid for pid in pids if _alive(pid)]
+
+
+@pytest.mark.parametrize(
+    ("how", "expected_exit"),
+    [("sigint-to-group", 130), ("sigterm-to-statemgr", 143)],
+)
+def test_signal_mid_step_records_interrupted_and_stops_the_step(
+    workspace: Workspace, write_config: ConfigWriter, how: str, expected_exit: int
+) -> None:
+    workspace.create(write_config("web", SLOW))
+    build = workspace.layout.build_dir("web")
+    driver = _start(workspace.layout.root, "provision", "web")
+    try:
+        step_pid = _wait_for(build / "step.pid")
+        child_pid = _wait_for(build / "child.pid")
+        if how == "sigint-to-group":
+            os.killpg(driver.pid, signal.SIGINT)
+        else:
+            os.kill(driver.pid, signal.SIGTERM)
+        _, stderr = driver.communicate(timeout=20)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == expected_exit, stderr
+    assert "interrupted" in stderr
+    assert _wait_dead([step_pid, child_pid]) == [], "a step process survived"
+
+    snapshot = workspace.load("web")
+    assert snapshot.state.name is StateName.provision_failed
+    failure = snapshot.state.failure
+    assert failure is not None
+    assert (failure.error_kind.value, failure.failed_step) == ("interrupted", "slow_apply")
+    assert snapshot.operation is None
+    # The lock was released: the next command runs at once.
+    assert workspace.destroy("web").state.name is StateName.destroyed
+
+
+def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
+    workspace: Workspace, write_config: ConfigWriter
+) -> None:
+    workspace.create(write_config("web", SLOW))
+    build = workspace.layout.build_dir("web")
+    driver = _start(workspace.layout.root, "provision", "web")
+    try:
+        step_pid = _wait_for(build / "step.pid")
+        _wait_for(build / "child.pid")
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait(timeout=10)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+        # Nothing could stop the step: it is an orphan in its own group; clean it up.
+        try:
+            os.killpg(step_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    report = ReadOnlyWorkspace(workspace.layout.root).status("web")
+    assert report.interrupted and not report.in_progress and report.holder is None
+    assert report.snapshot.state.name is StateName.provisioning
+    assert report.snapshot.operation is not None
+    assert report.snapshot.operation.step == "slow_apply"
+    assert report.allowed_commands == ("destroy", "recover")
+    assert any("recover" in line for line in report.next_steps)
+
+    with pytest.raises(EnvironmentInterrupted) as refused:
+        workspace.provision("web")
+    assert refused.value.exit_code == 3 and "recover" in (refused.value.hint or "")
+
+    recovered = workspace.recover("web")
+    assert recovered.state.name is StateName.provision_failed
+    failure = recovered.state.failure
+    assert failure is not None
+    assert (failure.error_kind.value, failure.failed_step) == ("interrupted", "slow_apply")
+    assert recovered.operation is None
+    assert recovered.history[-1].command == "recover"
+    assert recovered.history[-1].event == "provision_failed"
+
+
+def test_recover_refuses_an_environment_that_was_not_interrupted(
+    workspace: Workspace, write_config: ConfigWriter
+) -> None:
+    from statemgr.errors import CommandNotAllowed
+
+    workspace.create(write_config("web", ""))
+    before = workspace.layout.state_file("web").read_bytes()
+    with pytest.raises(CommandNotAllowed):
+        workspace.recover("web")
+    assert workspace.layout.state_file("web").read_bytes() == before
