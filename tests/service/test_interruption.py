@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -131,10 +132,8 @@ def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
         if driver.poll() is None:
             driver.kill()
         # Nothing could stop the step: it is an orphan in its own group; clean it up.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(step_pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     report = ReadOnlyWorkspace(workspace.layout.root).status("web")
     assert report.interrupted and not report.in_progress and report.holder is None
