@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from machines.names import Phase
+from statemgr.layout import Layout
 from statemgr.model import Environment, ErrorKind, Step
 
 
@@ -30,6 +31,34 @@ class StepContext:
     variables: dict[str, str]
     index: int = 1
     total: int = 1
+
+    @classmethod
+    def create(
+        cls,
+        environment: Environment,
+        layout: Layout,
+        phase: Phase | str,
+        step: Step,
+        trace_file: Path,
+        index: int = 1,
+        total: int = 1,
+    ) -> StepContext:
+        """The context of ``step`` of ``phase`` for ``environment`` in the workspace ``layout``."""
+        from statemgr.runners.variables import step_variables
+
+        variables = step_variables(environment, layout)
+        return cls(
+            environment=environment,
+            phase=Phase(phase),
+            step=step,
+            workdir=layout.root,
+            build_dir=Path(variables["build_dir"]),
+            data_dir=Path(variables["data_dir"]),
+            trace_file=Path(trace_file),
+            variables=variables,
+            index=index,
+            total=total,
+        )
 
     @property
     def name(self) -> str:

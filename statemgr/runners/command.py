@@ -1,0 +1,254 @@
+"""Command steps: an argv list (no shell) or a plain string run by ``sh -c``.
+
+Output capture. The child's stdout goes straight into the command run's trace file
+(opened O_APPEND), its stderr into a side file next to it,
+``<trace name>.<phase>-<step>-<id>.stderr`` (mode 0600). Both are plain files: statemgr
+drains no pipe, a daemon that inherits them cannot make it hang, and whatever the step
+printed is on disk even if statemgr is SIGKILLed mid-step (the side file then stays
+next to the trace). When the step ends, the side file is appended to the trace under
+``--- stderr ---`` and removed. So, in the trace, a step's stdout comes first and its
+stderr after it, not interleaved. The failure message is the last lines of stderr
+(of stdout when stderr is empty). stdin is /dev/null.
+
+Processes. Each step is the leader of a new session, hence of its own process group
+with no controlling terminal. The runner waits for the step's process to exit (not
+for EOF on its output). It then stops whatever is left in the group (SIGTERM, then
+SIGKILL after a grace period): a daemon meant to outlive its step must leave the group
+itself (``setsid``). A step over its timeout is stopped the same way. Any exception
+that arrives while a step runs (KeyboardInterrupt, or whatever the caller's signal
+handlers raise) stops the group too, is noted in the trace and propagates unchanged.
+
+Placeholders are replaced in ``run``, ``cwd`` and ``env``. ``cwd`` is relative to the
+build folder (an absolute one is used as is) and is created when missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from statemgr.model import ErrorKind, utc_now
+from statemgr.runners.base import StepContext, StepResult
+from statemgr.runners.process import deferred_interruptions, group_alive, stop_group
+from statemgr.runners.trace import FILE_MODE, Trace
+from statemgr.runners.variables import step_environment, substitute
+
+SHELL = "/bin/sh"
+MESSAGE_LINES = 10
+MESSAGE_CHARS = 2000
+_TAIL_BYTES = 64 * 1024
+_SHELL_NOT_FOUND = 127
+_NOT_FOUND_ERRORS = (FileNotFoundError, PermissionError, NotADirectoryError)
+
+
+@attrs.frozen
+class _Outcome:
+    """How the step's process ended, before it is judged."""
+
+    returncode: int | None = None
+    timed_out: bool = False
+    leftovers: bool = False
+    start_error: OSError | None = None
+
+
+def command_line(run: tuple[str, ...] | str | None, variables: dict[str, str]) -> list[str]:
+    """The argv to execute: the step's argv, or ``sh -c STRING``, placeholders replaced."""
+    if isinstance(run, str) and run:
+        return [SHELL, "-c", substitute(run, variables)]
+    if isinstance(run, tuple | list) and run:
+        return [substitute(argument, variables) for argument in run]
+    raise ValueError(f"a command step needs a non-empty 'run', got {run!r}")
+
+
+def working_folder(context: StepContext) -> Path:
+    """The step's cwd: build_dir / cwd (an absolute cwd as is), created when missing."""
+    cwd = context.step.cwd
+    folder = context.build_dir / substitute(cwd, context.variables) if cwd else context.build_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def run_command_step(context: StepContext) -> StepResult:
+    """Run a command step to its end; re-raises (after stopping the step) if interrupted."""
+    step = context.step
+    trace = Trace(context.trace_file)
+    started = utc_now()
+    argv = command_line(step.run, context.variables)
+    _note_start(context, trace, argv)
+    try:
+        cwd = working_folder(context)
+    except OSError as error:
+        message = f"cannot create the working folder {error.filename}: {error.strerror}"
+        return _finish(context, trace, started, ErrorKind.command_failed, message, None)
+    trace.note(f"cwd: {cwd}")
+    trace.note(f"timeout: {step.timeout:g}s")
+    trace.note("--- stdout ---")
+    stdout_offset = trace.size()
+    stderr_file = _stderr_file(context, trace)
+    try:
+        outcome = _execute(argv, cwd, step_environment(context), step.timeout, trace, stderr_file)
+    except BaseException as error:
+        _collect_stderr(trace, stderr_file)
+        elapsed = (utc_now() - started).total_seconds()
+        trace.note(
+            f"step '{step.name}' interrupted by {type(error).__name__} after {elapsed:.3f}s; "
+            "its processes were stopped"
+        )
+        raise
+    stdout_tail = trace.read_from(stdout_offset, _TAIL_BYTES)
+    stderr_tail = _collect_stderr(trace, stderr_file)
+    if outcome.leftovers:
+        trace.note("processes the step left in its process group were stopped")
+    error_kind, message, exit_code = _judge(outcome, argv, step.timeout, stderr_tail or stdout_tail)
+    return _finish(context, trace, started, error_kind, message, exit_code)
+
+
+def _note_start(context: StepContext, trace: Trace, argv: list[str]) -> None:
+    trace.note(
+        f"step {context.phase.value} {context.index}/{context.total} '{context.step.name}' started"
+    )
+    trace.note(f"command: {shlex.join(argv)}")
+
+
+def _stderr_file(context: StepContext, trace: Trace) -> Path:
+    name = f"{trace.path.stem}.{context.phase.value}-{context.step.name}-{secrets.token_hex(2)}"
+    return trace.path.with_name(f"{name}.stderr")
+
+
+def _execute(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, trace: Trace, stderr: Path
+) -> _Outcome:
+    """Start the step, wait for it (at most ``timeout`` seconds), leave nothing of it running."""
+    out_flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
+    err_flags = out_flags | os.O_CREAT | os.O_EXCL
+    process: subprocess.Popen[bytes] | None = None
+    with (
+        open(os.open(trace.path, out_flags), "wb") as out,
+        open(os.open(stderr, err_flags, FILE_MODE), "wb") as err,
+    ):
+        try:
+            with deferred_interruptions():
+                try:
+                    process = subprocess.Popen(
+                        argv,
+                        cwd=cwd,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        start_new_session=True,
+                    )
+                except OSError as error:
+                    return _Outcome(start_error=error)
+            return _wait(process, timeout)
+        except BaseException:
+            if process is not None:
+                with contextlib.suppress(BaseException):
+                    stop_group(process)
+            raise
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> _Outcome:
+    """Wait for the step's process to exit; Python signal handlers keep running meanwhile."""
+    try:
+        # With a timeout, Popen.wait polls and sleeps, so handlers run (and may raise).
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_group(process)
+        return _Outcome(returncode=process.returncode, timed_out=True)
+    leftovers = group_alive(process.pid)
+    if leftovers:
+        stop_group(process)
+    return _Outcome(returncode=process.returncode, leftovers=leftovers)
+
+
+def _collect_stderr(trace: Trace, stderr: Path) -> bytes:
+    """Append the side file to the trace, remove it, and return its last bytes."""
+    try:
+        with open(stderr, "rb") as source:
+            size = source.seek(0, os.SEEK_END)
+            if size == 0:
+                tail = b""
+            else:
+                trace.note("--- stderr ---")
+                source.seek(0)
+                with open(trace.path, "ab") as target:
+                    shutil.copyfileobj(source, target)
+                source.seek(max(0, size - _TAIL_BYTES))
+                tail = source.read()
+    except FileNotFoundError:
+        return b""
+    stderr.unlink(missing_ok=True)
+    return tail
+
+
+def _judge(
+    outcome: _Outcome, argv: list[str], timeout: float, output_tail: bytes
+) -> tuple[ErrorKind | None, str, int | None]:
+    """The error kind, message and exit code of an ended step."""
+    if outcome.start_error is not None:
+        error = outcome.start_error
+        reason = error.strerror or str(error)
+        kind = ErrorKind.not_found if isinstance(error, _NOT_FOUND_ERRORS) else None
+        return kind or ErrorKind.command_failed, f"cannot run {argv[0]!r}: {reason}", None
+    if outcome.timed_out:
+        message = f"timed out after {timeout:g}s; the step's processes were stopped"
+        return ErrorKind.timeout, message, None
+    code = outcome.returncode
+    assert code is not None
+    if code == 0:
+        return None, "", 0
+    text = last_lines(output_tail)
+    if code < 0:
+        name = signal.Signals(-code).name
+        return ErrorKind.command_failed, _joined(f"killed by {name}", text), 128 - code
+    if code == _SHELL_NOT_FOUND and argv[:2] == [SHELL, "-c"]:
+        return ErrorKind.not_found, text or "command not found (sh exit code 127)", code
+    return ErrorKind.command_failed, text or f"exit code {code}", code
+
+
+def last_lines(output: bytes, lines: int = MESSAGE_LINES, limit: int = MESSAGE_CHARS) -> str:
+    """The last ``lines`` non-empty lines of ``output``, at most ``limit`` characters."""
+    text = output.decode("utf-8", errors="replace")
+    kept = [line.rstrip() for line in text.splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)[-limit:]
+
+
+def _joined(first: str, rest: str) -> str:
+    return f"{first}: {rest}" if rest else first
+
+
+def _finish(
+    context: StepContext,
+    trace: Trace,
+    started: datetime,
+    error_kind: ErrorKind | None,
+    message: str,
+    exit_code: int | None,
+) -> StepResult:
+    finished = utc_now()
+    result = StepResult(
+        step=context.step.name,
+        started_at=started,
+        finished_at=finished,
+        error_kind=error_kind,
+        message=message,
+        exit_code=exit_code,
+    )
+    code = "none" if exit_code is None else str(exit_code)
+    verdict = "ok" if error_kind is None else error_kind.value
+    name = context.step.name
+    why = f": {message.splitlines()[-1]}" if error_kind is not None and message else ""
+    trace.note(
+        f"step '{name}' ended: exit code {code} after {result.duration:.3f}s ({verdict}){why}"
+    )
+    return result

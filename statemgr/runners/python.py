@@ -1,0 +1,143 @@
+"""Python steps: ``call = "package.module:function"``, called with the step's context.
+
+The folder of the environment's config file is put first on ``sys.path`` while the
+module is imported and the function runs. A module stays in ``sys.modules`` once
+imported, so two config folders should not both define a module of the same name for
+one process. The function fails by raising: the step fails with error kind ``error``,
+message ``"ExceptionType: message"``, and the traceback goes to the trace file, as does
+whatever the function prints (stdout and stderr are redirected to the trace while it
+runs). A ``call`` that names no importable function fails the same way, with a message
+saying what is missing.
+
+A Python step runs in statemgr's own process: no timeout applies, the process's cwd and
+environment stay as they are (``statemgr.runners.step_environment(context)`` gives what a
+command step would get), and the build folder is created before the call.
+KeyboardInterrupt, SystemExit and ``statemgr.errors.Interrupted`` are not step failures:
+they are noted in the trace and propagate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from statemgr.errors import Interrupted
+from statemgr.model import ErrorKind, utc_now
+from statemgr.runners.base import StepContext, StepResult
+from statemgr.runners.trace import Trace
+
+StepFunction = Callable[[StepContext], object]
+
+
+class BadCall(Exception):
+    """A ``call`` that does not lead to a function; the message says why."""
+
+
+def run_python_step(context: StepContext) -> StepResult:
+    """Call the step's function; an exception it raises makes the step fail with ``error``."""
+    step = context.step
+    trace = Trace(context.trace_file)
+    started = utc_now()
+    trace.note(f"step {context.phase.value} {context.index}/{context.total} '{step.name}' started")
+    trace.note(f"call: {step.call}")
+    try:
+        message = _call(context, trace)
+    except BaseException as error:
+        elapsed = (utc_now() - started).total_seconds()
+        trace.note(f"step '{step.name}' interrupted by {type(error).__name__} after {elapsed:.3f}s")
+        raise
+    return _finish(context, trace, started, message)
+
+
+def resolve(call: str) -> StepFunction:
+    """The function named by ``call`` ("package.module:function"); ``BadCall`` if there is none."""
+    module_name, _, attribute_path = call.partition(":")
+    if not module_name or not attribute_path or ":" in attribute_path:
+        raise BadCall(f"bad call {call!r}: expected 'package.module:function'")
+    importlib.invalidate_caches()
+    try:
+        target: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise BadCall(f"cannot import module {module_name!r} of call {call!r}: {error}") from error
+    for attribute in attribute_path.split("."):
+        try:
+            target = getattr(target, attribute)
+        except AttributeError as error:
+            raise BadCall(f"call {call!r}: {module_name!r} has no {attribute_path!r}") from error
+    if not callable(target):
+        raise BadCall(f"call {call!r}: {attribute_path!r} is not callable")
+    return target
+
+
+def _call(context: StepContext, trace: Trace) -> str | None:
+    """Run the step's function; None when it returned, else the failure message."""
+    call = context.step.call
+    if not call:
+        raise ValueError(f"step '{context.step.name}' is not a Python step (no 'call')")
+    context.build_dir.mkdir(parents=True, exist_ok=True)
+    with _importable(_config_folder(context)):
+        try:
+            function = resolve(call)
+        except BadCall as error:
+            return str(error)
+        except Exception as error:
+            trace.write(traceback.format_exc(), fresh_line=True)
+            return f"cannot import the module of call {call!r}: {type(error).__name__}: {error}"
+        trace.note("--- output ---")
+        with open(trace.path, "a", encoding="utf-8", errors="replace", buffering=1) as output:
+            try:
+                with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                    function(context)
+            except Interrupted:
+                raise
+            except Exception as error:
+                output.flush()
+                trace.write(traceback.format_exc(), fresh_line=True)
+                return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _config_folder(context: StepContext) -> Path | None:
+    config_file = context.environment.config_file
+    if not config_file:
+        return None
+    return (context.workdir / config_file).parent
+
+
+@contextlib.contextmanager
+def _importable(folder: Path | None) -> Iterator[None]:
+    """``folder`` first on sys.path for the duration of the block (if it was not already)."""
+    entry = str(folder) if folder is not None else None
+    added = entry is not None and entry not in sys.path
+    if added:
+        sys.path.insert(0, str(entry))
+    try:
+        yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(entry))
+
+
+def _finish(
+    context: StepContext, trace: Trace, started: datetime, message: str | None
+) -> StepResult:
+    finished = utc_now()
+    name = context.step.name
+    duration = (finished - started).total_seconds()
+    if message is None:
+        trace.note(f"step '{name}' ended after {duration:.3f}s (ok)")
+        return StepResult(step=name, started_at=started, finished_at=finished)
+    trace.note(f"step '{name}' ended after {duration:.3f}s (error): {message}")
+    return StepResult(
+        step=name,
+        started_at=started,
+        finished_at=finished,
+        error_kind=ErrorKind.error,
+        message=message,
+    )

@@ -1,0 +1,95 @@
+"""The trace file of one command run: data/NAME/traces/<UTC time>-<command>-<id>.log.
+
+Every write is a plain append that is closed (so flushed to the kernel) before the call
+returns: what is in the trace stays there even if statemgr is SIGKILLed right after.
+Command steps also append to the same file straight from the child process (see
+``statemgr.runners.command``); appends from several writers never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _file_time(moment: datetime) -> str:
+    """``20261129T130000.123456Z``: sortable, no characters a file name dislikes."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _line_time() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@attrs.frozen
+class Trace:
+    """One trace file. ``Trace(path)`` appends to an existing one; ``Trace.open`` creates one."""
+
+    path: Path = attrs.field(converter=Path)
+
+    @classmethod
+    def open(cls, traces_dir: Path, command: str) -> Trace:
+        """Create a new trace file for ``command`` in ``traces_dir`` (folder 0700, file 0600)."""
+        traces_dir = Path(traces_dir)
+        traces_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        os.chmod(traces_dir, FOLDER_MODE)
+        safe_command = _UNSAFE.sub("_", command) or "command"
+        now = datetime.now(UTC)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
+        for _attempt in range(5):
+            name = f"{_file_time(now)}-{safe_command}-{secrets.token_hex(3)}.log"
+            path = traces_dir / name
+            try:
+                descriptor = os.open(path, flags, FILE_MODE)
+            except FileExistsError:
+                continue
+            os.close(descriptor)
+            trace = cls(path)
+            trace.note(
+                f"statemgr trace of '{command}': pid {os.getpid()} on {socket.gethostname()}"
+            )
+            return trace
+        raise FileExistsError(f"cannot create a new trace file in {traces_dir}")
+
+    def note(self, text: str) -> None:
+        """Append ``text`` as a timestamped line (starting on a fresh line)."""
+        self.write(f"{_line_time()} {text.rstrip()}\n", fresh_line=True)
+
+    def write(self, text: str | bytes, *, fresh_line: bool = False) -> None:
+        """Append ``text`` as it is; with ``fresh_line``, first end an unfinished last line."""
+        data = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
+        with open(self.path, "a+b") as stream:
+            if fresh_line and _ends_mid_line(stream):
+                data = b"\n" + data
+            stream.write(data)
+
+    def size(self) -> int:
+        """The current length of the file in bytes."""
+        return self.path.stat().st_size
+
+    def read_from(self, offset: int, limit: int) -> bytes:
+        """At most the last ``limit`` bytes written after ``offset``."""
+        with open(self.path, "rb") as stream:
+            end = stream.seek(0, os.SEEK_END)
+            stream.seek(max(offset, end - limit))
+            return stream.read(limit)
+
+
+def _ends_mid_line(stream: io.BufferedRandom) -> bool:
+    """Whether the file open in ``stream`` has an unfinished last line."""
+    end = stream.seek(0, os.SEEK_END)
+    if end == 0:
+        return False
+    stream.seek(end - 1)
+    return stream.read(1) != b"\n"
