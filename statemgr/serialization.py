@@ -148,8 +148,14 @@ def to_document(snapshot: Snapshot) -> Document:
 
 
 def dumps(snapshot: Snapshot) -> bytes:
-    """The bytes of state.json for ``snapshot``: UTF-8, indented, ending in a newline."""
-    return (json.dumps(to_document(snapshot), indent=2, ensure_ascii=False) + "\n").encode()
+    """The bytes of state.json for ``snapshot``: UTF-8, indented, ending in a newline.
+
+    A lone surrogate (say, from a file name decoded with surrogateescape in a step's error
+    message) cannot be UTF-8: it is written as its JSON escape (``\\udcff``), which reads back
+    as the same string.
+    """
+    text = json.dumps(to_document(snapshot), indent=2, ensure_ascii=False) + "\n"
+    return text.encode("utf-8", errors="backslashreplace")
 
 
 def migrate(document: Document, source: str) -> Document:
@@ -193,7 +199,7 @@ def loads(data: bytes | str, source: str = "<bytes>") -> Snapshot:
     """A snapshot from the bytes of a state file, or ``StateFileUnreadable`` naming ``source``."""
     try:
         document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as bad:
+    except ValueError as bad:  # JSONDecodeError, UnicodeDecodeError, int digit limit
         raise StateFileUnreadable(source, [f"not valid JSON: {bad}"]) from None
     except RecursionError:
         raise StateFileUnreadable(source, ["not valid JSON: nested too deeply"]) from None
