@@ -1,0 +1,259 @@
+"""The file store: one folder per environment under data/, as the contract lays it out.
+
+    data/NAME/state.json   the snapshot, replaced atomically (see ``statemgr.store.atomic``)
+    data/NAME/state.lock   the command lock, with the holder's record inside
+
+Every write holds a flock on data/NAME itself (``folder_guard``) from checking the revision
+on disk until the new file is in place, so no update is lost even by a writer that skipped
+the command lock. Readers take no lock at all.
+
+The read path (``exists``, ``load``, ``names``, ``list``, ``holder``) imports neither
+portalocker nor loguru; ``lock`` imports them when it is called.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+
+from statemgr.errors import (
+    EnvironmentExists,
+    EnvironmentNotFound,
+    InvalidName,
+    RevisionConflict,
+    StateFileUnreadable,
+    StatemgrError,
+    StorageError,
+)
+from statemgr.layout import Layout
+from statemgr.model import EnvironmentName, Snapshot
+from statemgr.serialization import dumps, loads
+from statemgr.store.atomic import (
+    folder_guard,
+    make_folder,
+    remove_stale_temps,
+    replace_file,
+    sync_folder,
+)
+from statemgr.store.base import Listing, LockHolder
+from statemgr.store.holders import live_holder
+from statemgr.store.locking import HeldLock, hold_lock
+
+STATE_FILE = "state.json"
+
+
+class LineageConflict(RevisionConflict):
+    """A save onto an environment that was purged and created again since it was loaded."""
+
+    def __init__(self, env: str, expected: uuid.UUID, found: uuid.UUID, revision: int) -> None:
+        super().__init__(env, revision, revision)
+        self.expected_lineage = expected
+        self.found_lineage = found
+        self.message = (
+            f"environment '{env}' changed under this command: the state on disk has lineage "
+            f"{found}, not {expected} as loaded (it was removed and created again); "
+            f"nothing was written"
+        )
+        self.args = (self.message,)
+
+
+def _checked(name: str) -> EnvironmentName:
+    return EnvironmentName(name)
+
+
+def _is_name(text: str) -> bool:
+    try:
+        EnvironmentName(text)
+    except InvalidName:
+        return False
+    return True
+
+
+class FileStore:
+    """Snapshots in files under ``layout.data_root``; implements ``statemgr.store.Store``."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def __repr__(self) -> str:
+        return f"FileStore({str(self.layout.root)!r})"
+
+    # --- reading -----------------------------------------------------------------------
+
+    def exists(self, name: str) -> bool:
+        return self.layout.state_file(_checked(name)).is_file()
+
+    def load(self, name: str) -> Snapshot:
+        checked = _checked(name)
+        path = self.layout.state_file(checked)
+        return self._parse(checked, path, self._read(checked, path))
+
+    def names(self) -> list[str]:
+        return [name for name in self._folders() if self.layout.state_file(name).is_file()]
+
+    def list(self) -> list[Listing]:
+        listings: list[Listing] = []
+        for name in self._folders():
+            path = self.layout.state_file(name)
+            try:
+                data = self._read(name, path)
+                listings.append(Listing(name, self._parse(name, path, data)))
+            except EnvironmentNotFound:
+                continue  # a folder without a state: not an environment
+            except StatemgrError as error:
+                listings.append(Listing(name, None, error))
+        return listings
+
+    def holder(self, name: str) -> LockHolder | None:
+        return live_holder(self.layout.lock_file(_checked(name)))
+
+    # --- writing -----------------------------------------------------------------------
+
+    def create(self, snapshot: Snapshot) -> Snapshot:
+        name = _checked(snapshot.environment.name)
+        folder, target = self.layout.data_dir(name), self.layout.state_file(name)
+        written = attrs.evolve(snapshot, revision=1)
+        data = dumps(written)
+        with self._storage_errors(name, target, "write"):
+            make_folder(folder)
+            with folder_guard(folder) as folder_fd:
+                if target.exists():
+                    raise EnvironmentExists(name)
+                remove_stale_temps(folder)
+                replace_file(target, data, folder_fd)
+        return written
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        name = _checked(snapshot.environment.name)
+        folder, target = self.layout.data_dir(name), self.layout.state_file(name)
+        written = attrs.evolve(snapshot, revision=snapshot.revision + 1)
+        data = dumps(written)
+        with self._storage_errors(name, target, "write"):
+            try:
+                with folder_guard(folder) as folder_fd:
+                    self._check_on_disk(name, target, snapshot)
+                    remove_stale_temps(folder)
+                    replace_file(target, data, folder_fd)
+            except FileNotFoundError:  # the folder or the state went away under us
+                raise RevisionConflict(name, snapshot.revision, None) from None
+        return written
+
+    def delete(self, name: str) -> None:
+        import shutil
+
+        checked = _checked(name)
+        folder = self.layout.data_dir(checked)
+        if not folder.is_dir():
+            raise EnvironmentNotFound(checked, self._shown(folder))
+        with self._storage_errors(checked, folder, "remove"):
+            with folder_guard(folder) as folder_fd:  # the state goes first, in one step
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.layout.state_file(checked))
+                sync_folder(folder_fd)
+            shutil.rmtree(folder)
+
+    # --- the lock ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(
+        self, name: str, command: str, timeout: float = 0.0, *, create: bool = False
+    ) -> Iterator[HeldLock]:
+        checked = _checked(name)
+        folder, target = self.layout.data_dir(checked), self.layout.state_file(checked)
+        lock_file = self.layout.lock_file(checked)
+        made: list[bool] = []
+
+        def prepare() -> None:
+            if create:
+                with self._storage_errors(checked, folder, "create"):
+                    made.append(make_folder(folder))
+            elif not target.is_file():
+                raise EnvironmentNotFound(checked, self._shown(target))
+
+        shown = self._shown(lock_file)
+        with hold_lock(lock_file, checked, command, timeout, prepare, shown) as held:
+            try:
+                yield held
+            finally:
+                if any(made) and not target.exists():
+                    _remove_unused(folder, lock_file)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _shown(self, path: Path) -> str:
+        return self.layout.relative(path)
+
+    def _folders(self) -> builtins.list[EnvironmentName]:
+        """Sorted names of the folders under data/ that are valid environment names."""
+        root = self.layout.data_root
+        try:
+            with os.scandir(root) as entries:
+                found = [e.name for e in entries if e.is_dir() and _is_name(e.name)]
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise StorageError(self._shown(root), "list", error) from None
+        return [EnvironmentName(name) for name in sorted(found)]
+
+    def _read(self, name: EnvironmentName, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise EnvironmentNotFound(name, self._shown(path)) from None
+        except OSError as error:
+            raise StorageError(self._shown(path), "read", error, env=name) from None
+
+    def _parse(self, name: EnvironmentName, path: Path, data: bytes) -> Snapshot:
+        shown = self._shown(path)
+        try:
+            snapshot = loads(data, shown)
+        except StateFileUnreadable as error:
+            error.env = name
+            raise
+        if snapshot.environment.name != name:
+            raise StateFileUnreadable(
+                shown,
+                [
+                    f"environment.name is {snapshot.environment.name!r}, but the file is in "
+                    f"the folder of {name!r}"
+                ],
+                env=name,
+            )
+        return snapshot
+
+    def _check_on_disk(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> None:
+        """Refuse a save unless the disk holds the revision and lineage the writer loaded."""
+        on_disk = self._parse(name, target, self._read_for_save(name, target, snapshot))
+        if on_disk.revision != snapshot.revision:
+            raise RevisionConflict(name, snapshot.revision, on_disk.revision)
+        if on_disk.lineage != snapshot.lineage:
+            raise LineageConflict(name, snapshot.lineage, on_disk.lineage, snapshot.revision)
+
+    def _read_for_save(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> bytes:
+        try:
+            return self._read(name, target)
+        except EnvironmentNotFound:
+            raise RevisionConflict(name, snapshot.revision, None) from None
+
+    @contextlib.contextmanager
+    def _storage_errors(self, name: str, path: Path, action: str) -> Iterator[None]:
+        """Turn an OSError (ENOSPC, EACCES, EROFS, ...) into ``StorageError`` naming ``path``."""
+        try:
+            yield
+        except StatemgrError:
+            raise  # ours, even when also an OSError (EnvironmentExists, EnvironmentLocked)
+        except OSError as error:
+            raise StorageError(self._shown(path), action, error, env=name) from error
+
+
+def _remove_unused(folder: Path, lock_file: Path) -> None:
+    """Undo a ``lock(create=True)`` whose command wrote no state (still holding the lock)."""
+    with contextlib.suppress(OSError):
+        os.unlink(lock_file)
+        os.rmdir(folder)

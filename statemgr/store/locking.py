@@ -1,0 +1,148 @@
+"""The environment's lock: an exclusive flock on state.lock, held for a command's whole run.
+
+portalocker takes the lock (flock on POSIX); the kernel drops it when the holder dies, even
+on SIGKILL, so a lock is never stale and no timestamp is ever guessed from. Right after
+acquiring it, the holder writes its record (pid, host, command, since) into the lock file,
+in place: the file's inode *is* the lock, so it is truncated and rewritten, never
+replaced. Releasing empties it again.
+
+This module imports portalocker and the logger lazily, inside ``hold_lock``: only commands
+that change state pay for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from statemgr.errors import EnvironmentLocked, StorageError
+from statemgr.store.atomic import FILE_MODE
+from statemgr.store.base import LockHolder
+from statemgr.store.holders import encode_holder, flock_pids, read_holder, this_host
+
+CHECK_INTERVAL = 0.02  # seconds between attempts while waiting for a lock
+RECORD_GRACE = 0.05  # how long a refused acquire waits for a fresh holder's record
+
+
+@attrs.frozen
+class HeldLock:
+    """A lock this process holds (the ``EnvironmentLock`` of the file store)."""
+
+    name: str
+    holder: LockHolder
+    path: Path
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, FILE_MODE)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``fd`` is still the file at ``path`` (not unlinked or replaced since)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def locked_error(lock_file: Path, env: str, waited: float) -> EnvironmentLocked:
+    """The refusal, naming the holder from its record (or its pid from /proc/locks)."""
+    deadline = time.monotonic() + RECORD_GRACE
+    holder = read_holder(lock_file)
+    while holder is None and time.monotonic() < deadline:
+        time.sleep(0.005)  # the holder has the lock but has not written its record yet
+        holder = read_holder(lock_file)
+    if holder is not None:
+        return EnvironmentLocked(
+            env, holder.pid, holder.host, holder.command, holder.since.isoformat(), waited
+        )
+    found = flock_pids(lock_file)
+    pid = found[0][0] if found and found[0] else None
+    return EnvironmentLocked(env, pid, this_host() if pid else None, None, None, waited)
+
+
+def _write_record(fd: int, holder: LockHolder) -> None:
+    """Put the holder's record into the locked file; a failure costs only the record."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.write(fd, encode_holder(holder))
+
+
+def _clear_record(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+
+
+def _acquire(lock_file: Path, env: str, timeout: float, shown: str) -> Any:
+    """One portalocker acquire of ``lock_file`` within ``timeout``; the held ``Lock``."""
+    import portalocker
+
+    lock = portalocker.Lock(
+        str(lock_file),
+        mode="a",
+        timeout=timeout,
+        check_interval=CHECK_INTERVAL,
+        fail_when_locked=False,
+        flags=portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING,
+        opener=_private_opener,
+    )
+    try:
+        lock.acquire()
+    except portalocker.AlreadyLocked:
+        raise locked_error(lock_file, env, timeout) from None
+    except portalocker.LockException as error:
+        cause = error.__cause__ if isinstance(error.__cause__, OSError) else OSError(str(error))
+        raise StorageError(shown, "lock", cause, env=env) from error
+    except OSError as error:
+        raise StorageError(shown, "open", error, env=env) from error
+    return lock
+
+
+@contextlib.contextmanager
+def hold_lock(
+    lock_file: Path,
+    env: str,
+    command: str,
+    timeout: float,
+    prepare: Callable[[], None],
+    shown: str,
+) -> Iterator[HeldLock]:
+    """Hold ``lock_file`` exclusively for the ``with`` block, with the holder's record in it.
+
+    ``shown`` is the lock file's path as errors name it. ``prepare`` runs before every
+    attempt: it makes the folder, or raises when the environment is missing. An acquire
+    that lands on a lock file unlinked meanwhile (the environment was purged, and maybe
+    created again) lets go and tries again.
+    """
+    from statemgr.log import logger
+
+    started = time.monotonic()
+    deadline = started + max(0.0, timeout)
+    while True:
+        prepare()
+        lock = _acquire(lock_file, env, max(0.0, deadline - time.monotonic()), shown)
+        if _same_file(lock.fh.fileno(), lock_file):
+            break
+        lock.release()
+    fd = lock.fh.fileno()
+    holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())
+    _write_record(fd, holder)
+    waited = time.monotonic() - started
+    logger.bind(env=env).debug("lock acquired by {} after {:.3f}s", command, waited)
+    try:
+        yield HeldLock(name=env, holder=holder, path=lock_file)
+    finally:
+        _clear_record(fd)
+        lock.release()
+        logger.bind(env=env).debug("lock released by {}", command)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
