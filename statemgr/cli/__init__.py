@@ -1,5 +1,136 @@
-"""The statemgr command line (placeholder until the CLI lands)."""
+"""The statemgr command line: parse, run one command, print, return the exit code.
+
+This is the only place in statemgr that prints or exits. It stays light: the parser and
+the reading commands import no statechart machinery, runners, loguru or portalocker;
+the modules of the state-changing commands are imported only when one of them runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from statemgr.cli.console import Console, Options
+from statemgr.cli.parser import HANDLERS, LOGGED_COMMANDS, ArgumentFailure, parse
+from statemgr.errors import StatemgrError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace, Console], int]
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+EXIT_SIGINT = 130
 
 
-def main(argv: list[str] | None = None) -> int:
-    raise SystemExit("statemgr: the command line is not built yet")
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        namespace = parse(arguments)
+    except ArgumentFailure as failure:
+        return _argument_error(failure, arguments)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    console = Console(_options(namespace))
+    try:
+        return _run(namespace, console)
+    except StatemgrError as error:
+        return report_error(console, error, namespace)
+    except KeyboardInterrupt:
+        console.error("stopped by SIGINT")
+        return EXIT_SIGINT
+    except Exception as error:
+        return _internal_error(console, error, namespace)
+
+
+def _options(namespace: argparse.Namespace) -> Options:
+    workdir = namespace.workdir or os.environ.get("STATEMGR_WORKDIR") or os.getcwd()
+    if namespace.command == "demo":  # the demo's workspace is its own folder
+        workdir = namespace.dir
+    return Options(
+        workdir=Path(workdir).absolute(),
+        json=namespace.json,
+        verbose=namespace.verbose,
+        quiet=namespace.quiet,
+        lock_timeout=namespace.lock_timeout,
+    )
+
+
+def _handler(command: str) -> Handler:
+    module, function = HANDLERS[command]
+    handler: Handler = getattr(importlib.import_module(module), function)
+    return handler
+
+
+def _run(namespace: argparse.Namespace, console: Console) -> int:
+    handler = _handler(namespace.command)
+    if namespace.command not in LOGGED_COMMANDS:
+        return handler(namespace, console)
+    from statemgr.cli.logs import logging_session
+
+    with logging_session(console.options, _command_line(namespace)):
+        return handler(namespace, console)
+
+
+def _command_line(namespace: argparse.Namespace) -> str:
+    name = getattr(namespace, "name", None)
+    return f"{namespace.command} {name}" if name else str(namespace.command)
+
+
+def report_error(console: Console, error: StatemgrError, namespace: argparse.Namespace) -> int:
+    """The error as one or two lines on stderr (and a JSON object with --json)."""
+    if console.options.verbose:
+        _print_traceback(console, error)
+    message = _naming_environment(error.message, error.env, getattr(namespace, "name", None))
+    code = error.exit_code
+    if console.json_mode:
+        console.json({"error": {"code": code, "kind": error.kind, "message": message}})
+        console.error(message)
+    else:
+        console.error(message, error.hint)
+    return code
+
+
+def _naming_environment(message: str, env: str | None, name: str | None) -> str:
+    """Every error names its environment: prefix the command's NAME when the message does not."""
+    if env is None and name and f"'{name}'" not in message and f"/{name}/" not in message:
+        return f"environment '{name}': {message}"
+    return message
+
+
+def _argument_error(failure: ArgumentFailure, arguments: list[str]) -> int:
+    if "--json" in arguments:
+        document = {"error": {"code": EXIT_USAGE, "kind": "usage", "message": failure.message}}
+        import json
+
+        print(json.dumps(document, indent=2), flush=True)
+    sys.stderr.write(failure.usage)
+    print(f"statemgr: error: {failure.message}", file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+def _internal_error(console: Console, error: Exception, namespace: argparse.Namespace) -> int:
+    from statemgr.cli.logs import log_traceback
+
+    if console.options.verbose:
+        _print_traceback(console, error)
+    logged_to = log_traceback(console.options.workdir, _command_line(namespace), error)
+    where = f"the traceback was logged to {logged_to}" if logged_to else "it could not be logged"
+    message = (
+        f"internal error in 'statemgr {_command_line(namespace)}': "
+        f"{type(error).__name__}: {error}; {where}"
+    )
+    if console.json_mode:
+        console.json({"error": {"code": EXIT_INTERNAL, "kind": "internal", "message": message}})
+    console.error(message, "this is a bug in statemgr; please report it with the log")
+    return EXIT_INTERNAL
+
+
+def _print_traceback(console: Console, error: BaseException) -> None:
+    import traceback
+
+    console.err("".join(traceback.format_exception(error)).rstrip())

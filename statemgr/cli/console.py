@@ -1,0 +1,120 @@
+"""Where the CLI's words go: results on stdout, progress and errors on stderr.
+
+Colours only on a terminal and only without NO_COLOR (https://no-color.org). With --json,
+stdout carries exactly one JSON document and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+STYLES = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "cyan": "36",
+}
+
+
+def wants_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class Options:
+    """The global options, resolved."""
+
+    workdir: Path
+    json: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    lock_timeout: float = 0.0
+
+
+@dataclass
+class Console:
+    """The CLI's output. Every print of the CLI goes through one of these methods."""
+
+    options: Options
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.color_out = wants_color(self.stdout)
+        self.color_err = wants_color(self.stderr)
+        self.err_is_terminal = _isatty(self.stderr)
+
+    @property
+    def json_mode(self) -> bool:
+        return self.options.json
+
+    # --- stdout --------------------------------------------------------------------------
+
+    def out(self, text: str = "") -> None:
+        """A line of the human result; suppressed with --json (stdout is the JSON's)."""
+        if not self.json_mode:
+            print(text, file=self.stdout, flush=True)
+
+    def json(self, document: Any) -> None:
+        print(json.dumps(document, indent=2), file=self.stdout, flush=True)
+
+    def paint(self, text: str, style: str) -> str:
+        """``text`` styled for stdout."""
+        return _styled(text, style) if self.color_out else text
+
+    # --- stderr --------------------------------------------------------------------------
+
+    def err(self, text: str = "") -> None:
+        with self.lock:
+            print(text, file=self.stderr, flush=True)
+
+    def err_raw(self, text: str) -> None:
+        """Write without a newline (the live timer's line)."""
+        with self.lock:
+            self.stderr.write(text)
+            self.stderr.flush()
+
+    def paint_err(self, text: str, style: str) -> str:
+        """``text`` styled for stderr."""
+        return _styled(text, style) if self.color_err else text
+
+    def info(self, text: str) -> None:
+        """A message for the person at the terminal (not progress); silenced by -q."""
+        if not self.options.quiet:
+            self.err(text)
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        """``statemgr: error: MESSAGE`` and ``hint: HINT``: never more than two lines."""
+        self.err(self.paint_err("statemgr: error: ", "red") + _one_line(message))
+        if hint:
+            self.err(self.paint_err("hint: ", "yellow") + _one_line(hint))
+
+
+def _styled(text: str, style: str) -> str:
+    codes = ";".join(STYLES[part] for part in style.split("+"))
+    return f"\x1b[{codes}m{text}\x1b[0m"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

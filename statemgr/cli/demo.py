@@ -1,0 +1,119 @@
+"""``statemgr demo [--dir DIR] [--keep]``: the whole lifecycle of the built-in environment.
+
+It installs the demo's files (a real config, ``DIR/demo/demo.toml``, that users can copy),
+clears the demo environment of an earlier run, creates and deploys it with progress, shows
+its status and the address of its application, and destroys it again unless ``--keep``.
+The exit code is that of the first command that fails; when deploy fails, the demo still
+destroys what it started (unless ``--keep``), so that no process is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from statemgr.cli.changing import suggest, workspace
+from statemgr.cli.console import Console
+from statemgr.cli.reading import show_status
+from statemgr.errors import StateFileUnreadable, StatemgrError
+from statemgr.service.workspace import Workspace
+
+APP_PORT_FILE = Path("instance") / "app.port"
+APP_PID_FILE = Path("instance") / "app.pid"
+
+
+def demo(arguments: argparse.Namespace, console: Console) -> int:
+    from statemgr.demo import DEMO_ENVIRONMENT, install_demo
+
+    name = DEMO_ENVIRONMENT
+    workdir = console.options.workdir
+    config = install_demo(workdir)
+    _say(console, f"statemgr demo in {workdir}: the config is {config}")
+    with workspace(console) as ws:
+        _clear_earlier_run(ws, console, name)
+        _announce(console, f"create {config}")
+        ws.create(config)
+        _announce(console, f"deploy {name}")
+        _deploy(ws, console, name, keep=arguments.keep)
+        _announce(console, f"status {name}")
+        _show_running(ws, console, name)
+        if not arguments.keep:
+            _announce(console, f"destroy {name}")
+            ws.destroy(name)
+    if console.json_mode:
+        show_status(console, name)
+    _look_around(console, name, config, kept=arguments.keep)
+    return 0
+
+
+def _say(console: Console, text: str = "") -> None:
+    console.out(text)
+
+
+def _announce(console: Console, command: str) -> None:
+    """The command the demo runs next, as the user would type it."""
+    _say(console)
+    _say(console, console.paint(f"$ {suggest(console, command)}", "cyan+bold"))
+
+
+def _clear_earlier_run(ws: Workspace, console: Console, name: str) -> None:
+    if not ws.store.exists(name):
+        return
+    _say(console, f"the '{name}' environment of an earlier run is there: destroying and purging it")
+    try:
+        ws.destroy(name)
+    except StateFileUnreadable as error:
+        _say(console, f"its state cannot be read ({error.message}); purging it anyway")
+    ws.purge(name, force=True)
+
+
+def _deploy(ws: Workspace, console: Console, name: str, *, keep: bool) -> None:
+    """Deploy; if it fails, destroy what it started (unless --keep) and raise its error."""
+    try:
+        ws.deploy(name)
+    except BaseException as error:
+        if keep or not isinstance(error, StatemgrError | KeyboardInterrupt):
+            raise
+        _say(console, f"deploy failed; destroying '{name}' so that nothing is left running")
+        try:
+            ws.destroy(name)
+        except StatemgrError as cleanup:
+            console.err(f"statemgr: destroying after the failure failed too: {cleanup.message}")
+        raise
+
+
+def app_url(ws: Workspace, name: str) -> str | None:
+    """The demo application's address, from the port file it writes once it listens."""
+    try:
+        port = int((ws.layout.build_dir(name) / APP_PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return f"http://127.0.0.1:{port}/"
+
+
+def _show_running(ws: Workspace, console: Console, name: str) -> None:
+    if console.json_mode:
+        return
+    show_status(console, name)
+    url = app_url(ws, name)
+    if url:
+        _say(console, f"the demo application answers at {url} (health: {url}health)")
+
+
+def _look_around(console: Console, name: str, config: Path, *, kept: bool) -> None:
+    workdir = console.options.workdir
+    _say(console)
+    if kept:
+        _say(console, f"the demo environment '{name}' is still running (--keep); stop it with:")
+        _say(console, f"  {suggest(console, f'destroy {name}')}")
+    _say(console, "look around:")
+    for line in (
+        f"  {suggest(console, f'status {name}')}",
+        f"  {suggest(console, f'history {name}')}",
+        f"  the trace of every command: {workdir / 'data' / name / 'traces'}/",
+        f"  the tool's log: {workdir / 'logs' / 'statemgr.log'}",
+        f"  the config to copy for your own environment: {config}",
+    ):
+        _say(console, line)
+    if not kept:
+        _say(console, f"remove it all: {suggest(console, f'purge {name}')}")

@@ -1,0 +1,159 @@
+"""The command line's grammar: every command and option of the contract, and nothing heavy.
+
+Global options (--workdir, --json, -v, -q, --lock-timeout) are accepted before or after the
+command: the main parser declares them with their defaults, and every subparser declares
+them again with ``default=SUPPRESS``, so a value given after the command overrides the one
+given before it and an option not given after the command leaves the first one in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+DIAGRAM_FORMATS = ("mermaid", "dot", "svg", "png")
+PHASE_COMMANDS = ("provision", "configure", "release", "run")
+
+# command -> (module, function) that runs it; modules are imported only when used.
+HANDLERS: dict[str, tuple[str, str]] = {
+    "status": ("statemgr.cli.reading", "status"),
+    "list": ("statemgr.cli.reading", "list_environments"),
+    "history": ("statemgr.cli.reading", "history"),
+    "diagram": ("statemgr.cli.reading", "diagram"),
+    "validate": ("statemgr.cli.changing", "validate"),
+    "create": ("statemgr.cli.changing", "create"),
+    **{command: ("statemgr.cli.changing", "phase") for command in PHASE_COMMANDS},
+    "deploy": ("statemgr.cli.changing", "deploy"),
+    "destroy": ("statemgr.cli.changing", "destroy"),
+    "recover": ("statemgr.cli.changing", "recover"),
+    "purge": ("statemgr.cli.changing", "purge"),
+    "demo": ("statemgr.cli.demo", "demo"),
+}
+
+# Commands that write state: the CLI enables the log file for them.
+LOGGED_COMMANDS = frozenset(
+    {"create", *PHASE_COMMANDS, "deploy", "destroy", "recover", "purge", "demo"}
+)
+
+
+class ArgumentFailure(Exception):
+    """Bad arguments; raised instead of argparse's print-and-exit so that --json can answer."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentFailure(message, self.format_usage())
+
+
+def lock_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {text!r}")
+    return value
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options (before or after the command)")
+    group.add_argument(
+        "--workdir",
+        metavar="DIR",
+        default=default(None),
+        help="the workspace (data/, build/, logs/); default $STATEMGR_WORKDIR or the "
+        "current directory",
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="answer in JSON on stdout"
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="debug log and tracebacks on stderr",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False), help="no progress output"
+    )
+    group.add_argument(
+        "--lock-timeout",
+        metavar="SECONDS",
+        type=lock_timeout,
+        default=default(0.0),
+        help="wait up to SECONDS for a locked environment (default 0: fail at once)",
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="statemgr",
+        description="Manage deployment environments as a durable state machine.",
+        epilog="Run 'statemgr demo' for a tour; 'statemgr COMMAND --help' for a command.",
+    )
+    _add_global_options(parser, suppress=False)
+    common = Parser(add_help=False)
+    _add_global_options(common, suppress=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        sub.set_defaults(command=name)
+        return sub
+
+    _add_commands(command)
+    return parser
+
+
+def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    for name, what in (
+        ("create", "create an environment from a config file"),
+        ("validate", "check a config file; changes nothing"),
+    ):
+        command(name, what).add_argument("config", metavar="CONFIG", help="the TOML config")
+    named = {
+        "provision": "run the provision phase",
+        "configure": "run the configure phase",
+        "release": "run the release phase",
+        "run": "run the run phase (start the application)",
+        "deploy": "run the remaining phases up to running",
+        "destroy": "run the destroy steps; the environment ends destroyed",
+        "status": "show the state, failure, lock and next steps",
+        "history": "show every transition",
+        "recover": "mark an interrupted environment as failed in its phase",
+        "purge": "remove data/NAME and build/NAME of a destroyed environment",
+    }
+    for name, what in named.items():
+        sub = command(name, what)
+        sub.add_argument("name", metavar="NAME", help="the environment")
+        if name == "purge":
+            sub.add_argument("--force", action="store_true", help="purge in any state")
+    command("list", "list every environment")
+    diagram = command("diagram", "draw the lifecycle statechart")
+    diagram.add_argument("--format", choices=DIAGRAM_FORMATS, default="mermaid")
+    diagram.add_argument("--env", metavar="NAME", help="highlight this environment's state")
+    diagram.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    demo = command("demo", "run the whole lifecycle of a built-in local environment")
+    demo.add_argument(
+        "--dir",
+        metavar="DIR",
+        default="statemgr-demo",
+        help="the demo's workspace (default ./statemgr-demo)",
+    )
+    demo.add_argument("--keep", action="store_true", help="leave it running at the end")
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``; raises ``ArgumentFailure`` on bad arguments, SystemExit(0) on --help."""
+    return build_parser().parse_args(list(argv))

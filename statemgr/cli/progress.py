@@ -1,0 +1,127 @@
+"""Progress of the phase commands on stderr: each step as it starts and as it ends.
+
+    provision web: 2 steps
+    [1/2] provision: make_instance ...
+    [1/2] provision: make_instance ok (0.1s)
+    [2/2] provision: ssh_keygen ...
+    [2/2] provision: ssh_keygen ok (0.3s)
+    provision web: done, now Provisioned (0.4s)
+
+On a terminal (and without -v) the start line is rewritten in place with a live timer and
+the end replaces it; elsewhere every event is a plain line. -q silences it all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from machines.names import Phase
+from statemgr.cli.console import Console
+from statemgr.model import Snapshot, Step
+from statemgr.runners.base import StepResult
+from statemgr.service.observer import Observer
+
+TICK_SECONDS = 0.1
+CLEAR_LINE = "\r\x1b[K"
+
+
+class Progress(Observer):
+    """Prints what the service reports. Call ``close()`` when the command ends."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.silent = console.options.quiet
+        self.live = console.err_is_terminal and not console.options.verbose
+        self._phase_started = 0.0
+        self._label: str | None = None
+        self._step_started = 0.0
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    # --- the service's events ---------------------------------------------------------
+
+    def phase_started(self, env: str, phase: Phase, steps: Sequence[Step]) -> None:
+        self._phase_started = time.monotonic()
+        count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}" if steps else "no steps"
+        self._line(self._paint(f"{phase.value} {env}", "bold") + f": {count}")
+
+    def step_started(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
+        self._label = f"[{index}/{total}] {phase.value}: {step.name}"
+        self._step_started = time.monotonic()
+        if self.silent:
+            return
+        if self.live:
+            self.console.err_raw(f"{self._label} ...")
+            self._start_ticker()
+        else:
+            self.console.err(f"{self._label} ...")
+
+    def step_finished(
+        self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
+    ) -> None:
+        self._stop_ticker()
+        label = self._label or f"[{index}/{total}] {phase.value}: {step.name}"
+        self._label = None
+        if result.ok:
+            outcome = self._paint("ok", "green")
+        else:
+            kind = result.error_kind.value if result.error_kind else "error"
+            code = f", exit code {result.exit_code}" if result.exit_code is not None else ""
+            outcome = self._paint(f"FAILED ({kind}{code})", "red")
+        self._end(f"{label} {outcome} ({result.duration:.1f}s)")
+
+    def phase_finished(self, env: str, phase: Phase, snapshot: Snapshot, ok: bool) -> None:
+        self.close()
+        elapsed = time.monotonic() - self._phase_started if self._phase_started else 0.0
+        verdict = self._paint("done", "green") if ok else self._paint("failed", "red")
+        self._line(
+            f"{self._paint(f'{phase.value} {env}', 'bold')}: {verdict}, "
+            f"now {snapshot.display_name} ({elapsed:.1f}s)"
+        )
+
+    def note(self, env: str, message: str) -> None:
+        self.close()
+        self.console.info(message)
+
+    # --- the terminal line ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the timer and end a half-written line (after an error or a signal)."""
+        self._stop_ticker()
+        if self._label is not None and self.live and not self.silent:
+            self.console.err_raw("\n")
+        self._label = None
+
+    def _line(self, text: str) -> None:
+        if not self.silent:
+            self.console.err(text)
+
+    def _end(self, text: str) -> None:
+        if self.silent:
+            return
+        if self.live:
+            self.console.err_raw(f"{CLEAR_LINE}{text}\n")
+        else:
+            self.console.err(text)
+
+    def _paint(self, text: str, style: str) -> str:
+        return self.console.paint_err(text, style)
+
+    def _start_ticker(self) -> None:
+        self._stop.clear()
+        self._ticker = threading.Thread(target=self._tick, name="statemgr-timer", daemon=True)
+        self._ticker.start()
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+
+    def _tick(self) -> None:
+        label = self._label
+        while not self._stop.wait(TICK_SECONDS):
+            elapsed = time.monotonic() - self._step_started
+            self.console.err_raw(f"{CLEAR_LINE}{label} ... {elapsed:.1f}s")

@@ -1,0 +1,92 @@
+"""The reading commands: status, list, history, diagram. They take no lock and never wait.
+
+Kept light: ``statemgr.service.status`` imports no statechart machinery, runners, loguru or
+portalocker, and neither does this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from statemgr.cli import render
+from statemgr.cli.console import Console
+from statemgr.errors import StorageError, UsageError
+from statemgr.service.status import ReadOnlyWorkspace, transition_json
+
+
+def workspace(console: Console) -> ReadOnlyWorkspace:
+    return ReadOnlyWorkspace(console.options.workdir)
+
+
+def show_status(console: Console, name: str) -> None:
+    """The environment's status: JSON with --json, else a few lines for a person."""
+    document = workspace(console).status(name).to_json()
+    if console.json_mode:
+        console.json(document)
+        return
+    for line in render.status_lines(document, console.paint):
+        console.out(line)
+
+
+def status(arguments: argparse.Namespace, console: Console) -> int:
+    show_status(console, arguments.name)
+    return 0
+
+
+def list_environments(arguments: argparse.Namespace, console: Console) -> int:
+    entries = sorted(
+        (entry.to_json() for entry in workspace(console).list()), key=lambda e: e["name"]
+    )
+    if console.json_mode:
+        console.json(entries)
+        return 0
+    for line in render.list_lines(entries):
+        console.out(line)
+    return 0
+
+
+def history(arguments: argparse.Namespace, console: Console) -> int:
+    entries = [transition_json(line) for line in workspace(console).history(arguments.name)]
+    if console.json_mode:
+        console.json(entries)
+        return 0
+    for line in render.history_lines(entries):
+        console.out(line)
+    return 0
+
+
+def diagram(arguments: argparse.Namespace, console: Console) -> int:
+    from statemgr.diagram import render as render_diagram
+
+    highlight = None
+    if arguments.env:
+        highlight = workspace(console).load(arguments.env).state.name
+    drawing = render_diagram(arguments.format, highlight)
+    if arguments.output:
+        _write(Path(arguments.output), drawing)
+        console.info(f"wrote the {arguments.format} diagram to {arguments.output}")
+        if console.json_mode:
+            console.json({"format": arguments.format, "output": arguments.output})
+        return 0
+    if console.json_mode:
+        if isinstance(drawing, bytes):
+            raise UsageError(f"--format {arguments.format} with --json needs -o FILE")
+        console.json({"format": arguments.format, "diagram": drawing})
+        return 0
+    if isinstance(drawing, bytes):
+        console.stdout.flush()
+        console.stdout.buffer.write(drawing)
+        console.stdout.buffer.flush()
+    else:
+        console.stdout.write(drawing if drawing.endswith("\n") else drawing + "\n")
+        console.stdout.flush()
+    return 0
+
+
+def _write(path: Path, drawing: str | bytes) -> None:
+    data = drawing.encode() if isinstance(drawing, str) else drawing
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise StorageError(str(path), "write the diagram to", error) from None

@@ -1,0 +1,124 @@
+"""Human-readable text for status, list and history (pure: data in, lines out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+Paint = Callable[[str, str], str]
+
+
+def _plain(text: str, _style: str) -> str:
+    return text
+
+
+def age(iso: str | None, now: datetime | None = None) -> str:
+    """``2026-11-29T13:00:00+00:00 (3m ago)``."""
+    if not iso:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{iso} ({seconds // size}{unit} ago)"
+    return f"{iso} ({seconds}s ago)"
+
+
+def status_lines(report: dict[str, Any], paint: Paint = _plain) -> list[str]:
+    """The status of one environment, from its status JSON (``StatusReport.to_json()``)."""
+    state_style = "red" if report["is_failed"] else "green"
+    if report["in_progress"] or report["interrupted"]:
+        state_style = "yellow"
+    lines = [
+        f"{paint(report['name'], 'bold')}: "
+        f"{paint(report['state_display'], state_style + '+bold')} ({report['state']})",
+        f"  details:  {report['details']}",
+        f"  since:    {age(report['since'])}",
+    ]
+    lines += _failure_lines(report["failure"], paint)
+    lock = report["lock"]
+    if lock is not None:
+        lines.append(
+            f"  {paint('in progress', 'yellow')}: '{lock['command']}' holds it "
+            f"(pid {lock['pid']} on {lock['host']}, since {lock['since']})"
+        )
+    elif report["interrupted"]:
+        lines.append(
+            f"  {paint('interrupted', 'yellow')}: a command stopped without finishing "
+            "and no live command holds it"
+        )
+    allowed = ", ".join(report["allowed_commands"]) or "none"
+    lines.append(f"  allowed:  {allowed}")
+    if report["next_steps"]:
+        lines.append("next steps:")
+        lines += [f"  - {step}" for step in report["next_steps"]]
+    return lines
+
+
+def _failure_lines(failure: dict[str, Any] | None, paint: Paint) -> list[str]:
+    if failure is None:
+        return []
+    exit_code = failure["exit_code"]
+    code = f", exit code {exit_code}" if exit_code is not None else ""
+    lines = [
+        f"  {paint('failure', 'red')}:  {failure['phase']} failed at step "
+        f"'{failure['failed_step']}' ({failure['error_kind']}{code}) "
+        f"at {failure['failed_at']}"
+    ]
+    message = " ".join(str(failure["message"]).split())
+    if message:
+        lines.append(f"  message:  {message}")
+    if failure["trace_file"]:
+        lines.append(f"  trace:    {failure['trace_file']}")
+    return lines
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Columns padded to their widest cell; the last column is not padded."""
+    widths = [max(len(str(row[i])) for row in (headers, *rows)) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        return "  ".join(padded).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def list_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The ``list`` table, from the list entries' JSON."""
+    if not entries:
+        return ["no environments (create one with: statemgr create CONFIG)"]
+    rows = []
+    for entry in entries:
+        if "error" in entry:
+            note = f"unreadable: {entry['error']}"
+        elif entry["in_progress"]:
+            note = "in progress"
+        elif entry["interrupted"]:
+            note = "interrupted (statemgr recover NAME)"
+        else:
+            note = ""
+        rows.append([entry["name"], entry["state"] or "?", entry["updated_at"] or "-", note])
+    return table(["NAME", "STATE", "UPDATED", "NOTE"], rows)
+
+
+def history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The ``history`` table, oldest first, from the transitions' JSON."""
+    rows = [
+        [
+            entry["at"],
+            entry["from"] or "-",
+            entry["to"],
+            entry["event"],
+            entry["command"],
+            str(entry["pid"]),
+            entry["host"],
+            entry.get("failed_step") or "",
+        ]
+        for entry in entries
+    ]
+    return table(["AT", "FROM", "TO", "EVENT", "COMMAND", "PID", "HOST", "FAILED STEP"], rows)
