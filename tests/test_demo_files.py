@@ -206,7 +206,7 @@ class DemoWorkspace:
         }
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD_STEP, json.dumps(arguments)],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # pipes all three: the app must hold none of them
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -219,7 +219,7 @@ class DemoWorkspace:
             raise StepFailed(f"{phase}/{step.name}: its stdout/stderr stayed open") from None
         if child.returncode != 0:
             raise StepFailed(f"{phase}/{step.name} raised: {err}")
-        assert out == "step finished\n"
+        assert out.endswith("step finished\n")
 
 
 @pytest.fixture
@@ -234,9 +234,8 @@ def demo(tmp_path: Path) -> Iterator[DemoWorkspace]:
         if pid is not None:
             pids.add(pid)
         for pid in pids:
-            if _command_line(pid) and str(tmp_path) in _command_line(pid):
-                os.killpg(pid, signal.SIGKILL)
-                _wait_gone(pid)
+            if str(tmp_path) in _command_line(pid):
+                _kill(pid)
         sys.modules.pop(STEPS_MODULE, None)
         while str(workspace.config_dir) in sys.path:
             sys.path.remove(str(workspace.config_dir))
@@ -376,6 +375,49 @@ def test_the_app_stops_cleanly_on_sigterm(demo: DemoWorkspace) -> None:
     assert not demo.instance.exists()
 
 
+def test_the_demo_through_statemgrs_own_config_loader_and_runners(demo: DemoWorkspace) -> None:
+    """The same lifecycle with load_config and run_step, as ``statemgr demo`` runs it."""
+    from statemgr.config import load_config
+    from statemgr.layout import Layout
+    from statemgr.runners import run_step, step_variables
+
+    environment = load_config(demo.config_file)
+    assert environment.name == DEMO_ENVIRONMENT and environment.ssh is None
+    layout = Layout(demo.workdir)
+    name = str(environment.name)
+    for phase in map(Phase, PHASES):
+        steps = environment.phases.steps(phase)
+        trace_file = layout.traces_dir(name) / f"{phase.value}.log"
+        trace_file.parent.mkdir(parents=True, exist_ok=True)
+        for index, step in enumerate(steps, start=1):
+            context = StepContext(
+                environment=environment,
+                phase=phase,
+                step=step,
+                workdir=layout.root,
+                build_dir=layout.build_dir(name),
+                data_dir=layout.data_dir(name),
+                trace_file=trace_file,
+                variables=step_variables(environment, layout),
+                index=index,
+                total=len(steps),
+            )
+            result = run_step(context)
+            pid = _read_int(demo.instance / "app.pid")
+            if pid is not None:
+                demo.app_pids.add(pid)
+            assert result.ok, f"{phase}/{step.name}: {result.message}\n{trace_file.read_text()}"
+        if phase is Phase.run:
+            port = _read_int(demo.instance / "app.port")
+            assert port is not None and _get(port, "/health")[0] == 200
+    assert len(demo.app_pids) == 1
+    assert all(_wait_gone(pid) for pid in demo.app_pids)
+    assert not demo.instance.exists()
+    destroy_trace = (layout.traces_dir(name) / "destroy.log").read_text()
+    assert "stopped the app (pid" in destroy_trace
+    assert "removed " in destroy_trace
+
+
 # Failures -------------------------------------------------------------------------------
 
 
@@ -486,6 +528,18 @@ def _command_line(pid: int) -> str:
             ["ps", "-ww", "-o", "args=", "-p", str(pid)], capture_output=True, text=True
         )
         return result.stdout.strip()
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL the app's process group (it leads one), or the app alone if it leads none."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+    _wait_gone(pid)
 
 
 def _gone(pid: int) -> bool:

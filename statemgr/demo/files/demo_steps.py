@@ -3,8 +3,8 @@
 statemgr puts the config file's folder on the import path, so this module is found next
 to demo.toml. Each function gets the step context (statemgr.runners.base.StepContext:
 .environment, .phase, .step, .workdir, .build_dir, .data_dir, .variables) and fails by
-raising; the exception's message is what statemgr records as the failure. The functions
-print nothing: statemgr owns stdout and stderr while a Python step runs in its process.
+raising; the exception's message is what statemgr records as the failure. What a
+function prints goes to the trace file of the command run (data/NAME/traces/).
 
 Everything lives in {build_dir}/instance, the folder provision makes:
 
@@ -69,6 +69,7 @@ def write_service_config(ctx: StepContext) -> None:
     temporary = target.with_name(target.name + ".tmp")
     temporary.write_text(json.dumps(config, indent=2) + "\n")
     os.replace(temporary, target)
+    print(f"{name}: wrote {target}")
 
 
 # run ---------------------------------------------------------------------------------
@@ -90,7 +91,8 @@ def start_app(ctx: StepContext) -> None:
     for needed, phase in ((config, "configure"), (app, "release")):
         if not needed.is_file():
             raise DemoStepError(f"{needed} does not exist: {phase} makes it")
-    stop_app(ctx)  # a leftover from an earlier, interrupted run
+    if (instance / "app.pid").exists():
+        stop_app(ctx)  # a leftover from an earlier, interrupted run
     port_file = instance / "app.port"
     log_file = instance / "app.log"
     with log_file.open("ab") as log:
@@ -106,19 +108,21 @@ def start_app(ctx: StepContext) -> None:
     _STARTED[process.pid] = process
     (instance / "app.pid").write_text(f"{process.pid}\n")
     try:
-        _wait_until_healthy(process, port_file, str(ctx.environment.name))
+        port = _wait_until_healthy(process, port_file, str(ctx.environment.name))
     except DemoStepError as error:
         _stop(process.pid, app)
         (instance / "app.pid").unlink(missing_ok=True)
         output = f"the app's output is in {log_file}{_tail(log_file)}"
         raise DemoStepError(f"{error}; {output}") from None
+    print(f"{ctx.environment.name}: app pid {process.pid} answers {health_url(port)}")
 
 
 def health_url(port: int) -> str:
     return f"http://127.0.0.1:{port}/health"
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], port_file: Path, name: str) -> None:
+def _wait_until_healthy(process: subprocess.Popen[bytes], port_file: Path, name: str) -> int:
+    """The app's port, once GET /health answers ok for ``name``."""
     deadline = time.monotonic() + START_TIMEOUT
     last_problem = "it wrote no port file"
     while time.monotonic() < deadline:
@@ -129,7 +133,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], port_file: Path, name:
         if port is not None:
             problem = _check_health(port, name)
             if problem is None:
-                return
+                return port
             last_problem = problem
         time.sleep(POLL_INTERVAL)
     raise DemoStepError(
@@ -172,18 +176,25 @@ def stop_app(ctx: StepContext) -> None:
     pid_file = instance / "app.pid"
     pid = _read_int(pid_file)
     if pid is not None and pid > 0:
-        _stop(pid, instance / "app" / "app.py")
+        print(f"{ctx.environment.name}: {_stop(pid, instance / 'app' / 'app.py')}")
+    else:
+        print(f"{ctx.environment.name}: no app to stop (no pid in {pid_file})")
     pid_file.unlink(missing_ok=True)
     (instance / "app.port").unlink(missing_ok=True)
 
 
-def _stop(pid: int, app: Path) -> None:
-    if not _is_running(pid) or not _is_demo_app(pid, app):
+def _stop(pid: int, app: Path) -> str:
+    """Stop the app ``pid`` if it still runs ``app``; say what was done."""
+    if not _is_running(pid):
         _STARTED.pop(pid, None)
-        return
+        return f"the app (pid {pid}) had already stopped"
+    if not _is_demo_app(pid, app):
+        return f"pid {pid} is no longer the app but another program: left alone"
+    sent = "SIGTERM"
     for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, STOP_TIMEOUT)):
         try:
             os.kill(pid, sig)
+            sent = sig.name
         except ProcessLookupError:
             break
         deadline = time.monotonic() + wait
@@ -194,6 +205,7 @@ def _stop(pid: int, app: Path) -> None:
     else:
         raise DemoStepError(f"the app (pid {pid}) survived SIGTERM and SIGKILL")
     _STARTED.pop(pid, None)
+    return f"stopped the app (pid {pid}) with {sent}"
 
 
 def _is_running(pid: int) -> bool:
