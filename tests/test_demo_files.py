@@ -50,6 +50,7 @@ PLACEHOLDERS = {
 }
 STEP_KEYS = {"name", "run", "call", "cwd", "timeout", "env"}
 STEPS_MODULE = "demo_steps"
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no http_proxy
 
 CHILD_STEP = """
 import json, sys
@@ -357,7 +358,7 @@ def test_deploy_then_destroy(demo: DemoWorkspace, python_steps: str) -> None:
     assert not instance.exists()
     assert demo.build_dir.is_dir(), "build/NAME stays until purge"
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+        DIRECT.open(f"http://127.0.0.1:{port}/health", timeout=2)
 
     demo.run_phase("destroy")  # again: nothing left to do, still fine
 
@@ -511,7 +512,7 @@ def _read_int(path: Path) -> int | None:
 def _get(port: int, path: str) -> tuple[int, Any]:
     url = f"http://127.0.0.1:{port}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with DIRECT.open(url, timeout=5) as response:
             status, body, kind = response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
         status, body, kind = error.code, error.read(), error.headers
