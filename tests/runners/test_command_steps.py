@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from statemgr.layout import Layout
 from statemgr.model import Environment, ErrorKind, SshCredentials, Step
 from statemgr.runners import run_step
@@ -224,3 +226,20 @@ def test_a_daemon_that_leaves_the_group_keeps_running_and_does_not_hold_the_step
         assert "daemon started" in context.trace_file.read_text()
     finally:
         kill_group(pid)
+
+
+def test_a_working_folder_that_cannot_be_made_fails_the_step(
+    make_context: MakeContext, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    context = make_context(Step(name="nowhere", run=("true",), cwd=str(blocker / "sub")))
+    result = run_step(context)
+    assert result.error_kind is ErrorKind.command_failed
+    assert f"cannot create the working folder {blocker / 'sub'}" in result.message
+    assert "cannot create the working folder" in context.trace_file.read_text()
+
+
+def test_a_command_step_without_run_is_a_programming_error(make_context: MakeContext) -> None:
+    with pytest.raises(ValueError, match="non-empty 'run'"):
+        run_step(make_context(Step(name="empty", run=())))
