@@ -60,7 +60,7 @@ def test_provision_and_destroy_with_terraform(
     state = json.loads(state_file.read_text())
     resources = state["resources"]
     assert [(r["type"], r["name"]) for r in resources] == [("terraform_data", "vm")]
-    assert resources[0]["instances"][0]["attributes"]["input"] == "tf-env"
+    assert resources[0]["instances"][0]["attributes"]["input"]["value"] == "tf-env"
 
     assert workspace.destroy("tf-env").state.name is StateName.destroyed
     assert json.loads(state_file.read_text())["resources"] == []
