@@ -17,6 +17,7 @@ from pathlib import Path
 from statemgr.cli.console import Console, Options
 from statemgr.cli.parser import HANDLERS, LOGGED_COMMANDS, ArgumentFailure, parse
 from statemgr.errors import StatemgrError
+from statemgr.model.names import EnvironmentName
 
 __all__ = ["main"]
 
@@ -24,6 +25,7 @@ Handler = Callable[[argparse.Namespace, Console], int]
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_SIGINT = 130
+EXIT_SIGPIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.error("stopped by SIGINT")
         return EXIT_SIGINT
+    except BrokenPipeError:  # the reader of stdout went away (``statemgr list | head``)
+        _silence_stdout()
+        return EXIT_SIGPIPE
     except Exception as error:
         return _internal_error(console, error, namespace)
 
@@ -68,6 +73,9 @@ def _handler(command: str) -> Handler:
 
 def _run(namespace: argparse.Namespace, console: Console) -> int:
     handler = _handler(namespace.command)
+    name = getattr(namespace, "name", None)
+    if name is not None:  # a bad name is refused before any file (the log too) is touched
+        EnvironmentName(name)
     if namespace.command not in LOGGED_COMMANDS:
         return handler(namespace, console)
     from statemgr.cli.logs import logging_session
@@ -128,6 +136,15 @@ def _internal_error(console: Console, error: Exception, namespace: argparse.Name
         console.json({"error": {"code": EXIT_INTERNAL, "kind": "internal", "message": message}})
     console.error(message, "this is a bug in statemgr; please report it with the log")
     return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _print_traceback(console: Console, error: BaseException) -> None:
