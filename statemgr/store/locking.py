@@ -80,8 +80,11 @@ def _clear_record(fd: int) -> None:
         os.ftruncate(fd, 0)
 
 
-def _acquire(lock_file: Path, env: str, timeout: float, shown: str) -> Any:
-    """One portalocker acquire of ``lock_file`` within ``timeout``; the held ``Lock``."""
+def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> Any:
+    """One portalocker acquire of ``lock_file`` within ``timeout``; the held ``Lock``.
+
+    ``requested`` is the command's whole lock timeout, as the refusal reports it.
+    """
     import portalocker
 
     lock = portalocker.Lock(
@@ -96,7 +99,7 @@ def _acquire(lock_file: Path, env: str, timeout: float, shown: str) -> Any:
     try:
         lock.acquire()
     except portalocker.AlreadyLocked:
-        raise locked_error(lock_file, env, timeout) from None
+        raise locked_error(lock_file, env, requested) from None
     except portalocker.LockException as error:
         cause = error.__cause__ if isinstance(error.__cause__, OSError) else OSError(str(error))
         raise StorageError(shown, "lock", cause, env=env) from error
@@ -123,11 +126,13 @@ def hold_lock(
     """
     from statemgr.log import logger
 
+    timeout = max(0.0, timeout)
     started = time.monotonic()
-    deadline = started + max(0.0, timeout)
+    deadline = started + timeout
     while True:
         prepare()
-        lock = _acquire(lock_file, env, max(0.0, deadline - time.monotonic()), shown)
+        remaining = max(0.0, deadline - time.monotonic())
+        lock = _acquire(lock_file, env, remaining, timeout, shown)
         if _same_file(lock.fh.fileno(), lock_file):
             break
         lock.release()
