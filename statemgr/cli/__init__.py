@@ -116,7 +116,8 @@ def _argument_error(failure: ArgumentFailure, arguments: list[str]) -> int:
         import json
 
         print(json.dumps(document, indent=2), flush=True)
-    sys.stderr.write(failure.usage)
+    else:
+        sys.stderr.write(failure.usage)
     print(f"statemgr: error: {failure.message}", file=sys.stderr, flush=True)
     return EXIT_USAGE
 

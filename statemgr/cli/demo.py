@@ -59,11 +59,11 @@ def _announce(console: Console, command: str) -> None:
 def _clear_earlier_run(ws: Workspace, console: Console, name: str) -> None:
     if not ws.store.exists(name):
         return
-    _say(console, f"the '{name}' environment of an earlier run is there: destroying and purging it")
+    console.info(f"the '{name}' environment of an earlier run is there: destroying and purging it")
     try:
         ws.destroy(name)
     except StateFileUnreadable as error:
-        _say(console, f"its state cannot be read ({error.message}); purging it anyway")
+        console.info(f"its state cannot be read ({error.message}); purging it anyway")
     ws.purge(name, force=True)
 
 
@@ -74,7 +74,7 @@ def _deploy(ws: Workspace, console: Console, name: str, *, keep: bool) -> None:
     except BaseException as error:
         if keep or not isinstance(error, StatemgrError | KeyboardInterrupt):
             raise
-        _say(console, f"deploy failed; destroying '{name}' so that nothing is left running")
+        console.info(f"deploy failed; destroying '{name}' so that nothing is left running")
         try:
             ws.destroy(name)
         except StatemgrError as cleanup:

@@ -182,6 +182,14 @@ def test_storage_failure_exits_7(workdir: Path, capsys: Capsys) -> None:
     assert as_json.json()["error"]["kind"] == "storage"
 
 
+def test_traces_folder_that_cannot_be_made_exits_7(web: Path, capsys: Capsys) -> None:
+    """A storage failure while a phase starts (its trace file) is exit 7, not a crash (70)."""
+    (web / "data" / "web" / "traces").write_text("a file where the traces folder should be")
+    result = in_process(capsys, "provision", "web")
+    assert result.code == 7, result
+    assert "traces" in result.err
+
+
 def test_diagram_to_an_unwritable_file_exits_7(workdir: Path, capsys: Capsys) -> None:
     result = in_process(capsys, "diagram", "-o", str(workdir / "no" / "such" / "dir.mmd"))
     assert result.code == 7, result
