@@ -36,6 +36,7 @@ from statemgr.model import EnvironmentName, Snapshot
 from statemgr.serialization import dumps, loads
 from statemgr.store.atomic import (
     folder_guard,
+    is_temp_name,
     make_folder,
     remove_stale_temps,
     replace_file,
@@ -44,8 +45,6 @@ from statemgr.store.atomic import (
 from statemgr.store.base import Listing, LockHolder
 from statemgr.store.holders import live_holder
 from statemgr.store.locking import HeldLock, hold_lock
-
-STATE_FILE = "state.json"
 
 
 class LineageConflict(RevisionConflict):
@@ -145,6 +144,8 @@ class FileStore:
         return written
 
     def delete(self, name: str) -> None:
+        """Remove data/NAME. The state goes last but one step: a failure before it leaves
+        the environment whole (purge can run again); after it, only the folder is left."""
         import shutil
 
         checked = _checked(name)
@@ -152,11 +153,13 @@ class FileStore:
         if not folder.is_dir():
             raise EnvironmentNotFound(checked, self._shown(folder))
         with self._storage_errors(checked, folder, "remove"):
-            with folder_guard(folder) as folder_fd:  # the state goes first, in one step
+            keep = {self.layout.state_file(checked).name, self.layout.lock_file(checked).name}
+            _remove_all_but(folder, keep)
+            with folder_guard(folder) as folder_fd:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.layout.state_file(checked))
                 sync_folder(folder_fd)
-            shutil.rmtree(folder)
+            shutil.rmtree(folder)  # the lock file, and whatever arrived meanwhile
 
     # --- the lock ----------------------------------------------------------------------
 
@@ -250,6 +253,20 @@ class FileStore:
             raise  # ours, even when also an OSError (EnvironmentExists, EnvironmentLocked)
         except OSError as error:
             raise StorageError(self._shown(path), action, error, env=name) from error
+
+
+def _remove_all_but(folder: Path, keep: set[str]) -> None:
+    """Remove the environment's traces and other files, but not ``keep`` nor temp files."""
+    import shutil
+
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name in keep or is_temp_name(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 def _remove_unused(folder: Path, lock_file: Path) -> None:

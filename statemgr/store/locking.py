@@ -133,15 +133,19 @@ def hold_lock(
         prepare()
         remaining = max(0.0, deadline - time.monotonic())
         lock = _acquire(lock_file, env, remaining, timeout, shown)
-        if _same_file(lock.fh.fileno(), lock_file):
-            break
+        try:
+            if _same_file(lock.fh.fileno(), lock_file):
+                break
+        except BaseException:
+            lock.release()
+            raise
         lock.release()
     fd = lock.fh.fileno()
-    holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())
-    _write_record(fd, holder)
-    waited = time.monotonic() - started
-    logger.bind(env=env).debug("lock acquired by {} after {:.3f}s", command, waited)
     try:
+        holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())
+        _write_record(fd, holder)
+        waited = time.monotonic() - started
+        logger.bind(env=env).debug("lock acquired by {} after {:.3f}s", command, waited)
         yield HeldLock(name=env, holder=holder, path=lock_file)
     finally:
         _clear_record(fd)

@@ -265,3 +265,25 @@ def test_a_lock_file_that_cannot_be_opened_is_a_storage_error(
     outcome, details = attempt(lock_read_only)
     assert outcome == "error" and details["type"] == "StorageError", details
     assert details["errno"] == errno.EACCES and details["path"] == "data/web/state.lock"
+
+
+def test_a_purge_that_cannot_remove_the_traces_leaves_the_environment_whole(
+    unprivileged: tuple[FileStore, Snapshot, Attempt],
+) -> None:
+    """traces/ chmod 0500 with a file inside: delete fails before the state goes."""
+    store, web, attempt = unprivileged
+    traces = store.layout.traces_dir("web")
+
+    def delete_stuck() -> Any:
+        traces.mkdir()
+        (traces / "run.log").write_text("trace")
+        os.chmod(traces, 0o500)
+        store.delete("web")
+
+    outcome, details = attempt(delete_stuck)
+    assert outcome == "error" and details["type"] == "StorageError", details
+    assert details["errno"] == errno.EACCES and details["path"] == "data/web"
+    assert store.load("web") == web and store.names() == ["web"]
+    os.chmod(traces, 0o700)
+    store.delete("web")
+    assert not store.layout.data_dir("web").exists()
