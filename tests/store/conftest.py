@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from store_support import fresh_snapshot, store_at
 
 from statemgr.model import Snapshot
 from statemgr.store import FileStore
+
+from .store_support import fresh_snapshot, store_at
 
 
 @pytest.fixture

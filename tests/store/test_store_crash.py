@@ -11,10 +11,11 @@ import time
 from datetime import timedelta
 
 import attrs
-from store_support import T0, fork, temp_files
 
 from statemgr.model import Snapshot, StateName, Transition
 from statemgr.store import FileStore
+
+from .store_support import T0, fork, temp_files
 
 KILLS = 200
 

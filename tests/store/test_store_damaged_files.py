@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_support import fresh_snapshot, store_at, with_line
 
 from statemgr.errors import NewerSchema, StateFileUnreadable
 from statemgr.model import Snapshot
 from statemgr.serialization import dumps
 from statemgr.store import FileStore
+
+from .store_support import fresh_snapshot, store_at, with_line
 
 SHOWN = "data/web/state.json"
 

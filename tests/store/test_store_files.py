@@ -12,7 +12,6 @@ from pathlib import Path
 
 import attrs
 import pytest
-from store_support import fresh_snapshot, temp_files, with_line
 
 from statemgr.errors import (
     EnvironmentExists,
@@ -24,6 +23,8 @@ from statemgr.errors import (
 from statemgr.model import EnvironmentName, Snapshot
 from statemgr.serialization import dumps
 from statemgr.store import FileStore, LineageConflict, Store
+
+from .store_support import fresh_snapshot, temp_files, with_line
 
 
 def mode(path: Path) -> int:

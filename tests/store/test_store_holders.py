@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from store_support import fork, wait_exit
 
 from statemgr.model import Snapshot
 from statemgr.store import FileStore, holders
 from statemgr.store.base import LockHolder
 from statemgr.store.holders import decode_holder, encode_holder
+
+from .store_support import fork, wait_exit
 
 RECORD_PID = 31337
 

@@ -18,12 +18,13 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from store_support import fork, fresh_snapshot, wait_exit, with_line
 
 from statemgr.errors import EnvironmentLocked, EnvironmentNotFound, RevisionConflict
 from statemgr.model import Snapshot
 from statemgr.store import FileStore
 from statemgr.store.holders import flock_pids
+
+from .store_support import fork, fresh_snapshot, wait_exit, with_line
 
 HOLDER = """
 import sys, time

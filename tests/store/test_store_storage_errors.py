@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_support import (
+
+from statemgr.errors import StorageError
+from statemgr.model import Snapshot
+from statemgr.store import FileStore, atomic
+
+from .store_support import (
     NOBODY,
     big_snapshot,
     describe_error,
@@ -28,10 +33,6 @@ from store_support import (
     store_at,
     temp_files,
 )
-
-from statemgr.errors import StorageError
-from statemgr.model import Snapshot
-from statemgr.store import FileStore, atomic
 
 STATE = "data/web/state.json"
 

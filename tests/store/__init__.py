@@ -1,0 +1,1 @@
+"""Tests of the file store: real processes, real files."""
