@@ -32,6 +32,13 @@ def workspace(console: Console, workdir: Path | None = None) -> Iterator[Workspa
         progress.close()
 
 
+def shown(path: Path) -> str:
+    """``path`` as a person would type it: relative to the current folder when inside it."""
+    here = Path.cwd().absolute()
+    path = path.absolute()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+
 def suggest(console: Console, command: str) -> str:
     """``statemgr COMMAND``, with --workdir when the workspace is not the current folder."""
     workdir = console.options.workdir
@@ -39,8 +46,7 @@ def suggest(console: Console, command: str) -> str:
     from_env = os.environ.get("STATEMGR_WORKDIR")
     if workdir == here or (from_env and Path(from_env).absolute() == workdir):
         return f"statemgr {command}"
-    shown = workdir.relative_to(here) if workdir.is_relative_to(here) else workdir
-    return f"statemgr --workdir {shlex.quote(str(shown))} {command}"
+    return f"statemgr --workdir {shlex.quote(shown(workdir))} {command}"
 
 
 def finished(console: Console, name: str, *lines: str) -> int:

@@ -10,9 +10,10 @@ destroys what it started (unless ``--keep``), so that no process is left behind.
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
-from statemgr.cli.changing import suggest, workspace
+from statemgr.cli.changing import shown, suggest, workspace
 from statemgr.cli.console import Console
 from statemgr.cli.reading import show_status
 from statemgr.errors import StateFileUnreadable, StatemgrError
@@ -28,10 +29,10 @@ def demo(arguments: argparse.Namespace, console: Console) -> int:
     name = DEMO_ENVIRONMENT
     workdir = console.options.workdir
     config = install_demo(workdir)
-    _say(console, f"statemgr demo in {workdir}: the config is {config}")
+    _say(console, f"statemgr demo in {shown(workdir)}: the config is {shown(config)}")
     with workspace(console) as ws:
         _clear_earlier_run(ws, console, name)
-        _announce(console, f"create {config}")
+        _announce(console, f"create {shlex.quote(shown(config))}")
         ws.create(config)
         _announce(console, f"deploy {name}")
         _deploy(ws, console, name, keep=arguments.keep)
@@ -110,9 +111,9 @@ def _look_around(console: Console, name: str, config: Path, *, kept: bool) -> No
     for line in (
         f"  {suggest(console, f'status {name}')}",
         f"  {suggest(console, f'history {name}')}",
-        f"  the trace of every command: {workdir / 'data' / name / 'traces'}/",
-        f"  the tool's log: {workdir / 'logs' / 'statemgr.log'}",
-        f"  the config to copy for your own environment: {config}",
+        f"  the trace of every command: {shown(workdir / 'data' / name / 'traces')}/",
+        f"  the tool's log: {shown(workdir / 'logs' / 'statemgr.log')}",
+        f"  the config to copy for your own environment: {shown(config)}",
     ):
         _say(console, line)
     if not kept:
