@@ -17,7 +17,7 @@ import attrs
 
 from machines.lifecycle import DeploymentLifecycle, build, current_state, fire
 from machines.names import Event, Phase, StateName
-from statemgr.errors import Interrupted
+from statemgr.errors import Interrupted, StorageError
 from statemgr.layout import Layout
 from statemgr.log import logger
 from statemgr.model import ErrorKind, Failure, Operation, Snapshot, Step, utc_now
@@ -101,7 +101,12 @@ class CommandRun:
 
     def open_trace(self) -> Trace:
         if self.trace is None:
-            self.trace = Trace.open(self.layout.traces_dir(self.name), self.command)
+            folder = self.layout.traces_dir(self.name)
+            try:
+                self.trace = Trace.open(folder, self.command)
+            except OSError as error:
+                where = self.layout.relative(folder)
+                raise StorageError(where, "create a trace file in", error, env=self.name) from None
         return self.trace
 
     def run_steps(self, phase: Phase) -> Failure | None:
@@ -137,7 +142,11 @@ class CommandRun:
         )
         self.observer.step_started(self.name, phase, step, index, total)
         logger.bind(env=self.name, phase=phase.value).debug("step {} started", step.name)
-        result = run_step(context)
+        try:
+            result = run_step(context)
+        except OSError as error:  # writing the trace failed: a storage problem, not the step's
+            where = self.layout.relative(context.trace_file)
+            raise StorageError(where, "write the trace", error, env=self.name) from None
         logger.bind(env=self.name, phase=phase.value).debug(
             "step {} finished: {} in {:.3f}s", step.name, result.error_kind or "ok", result.duration
         )
