@@ -57,8 +57,12 @@ def history(arguments: argparse.Namespace, console: Console) -> int:
 
 
 def diagram(arguments: argparse.Namespace, console: Console) -> int:
+    from statemgr.diagram import IMAGE_FORMATS
     from statemgr.diagram import render as render_diagram
 
+    to_screen = console.json_mode or console.stdout.isatty()
+    if arguments.format in IMAGE_FORMATS and not arguments.output and to_screen:
+        raise UsageError(f"--format {arguments.format} here needs -o FILE")
     highlight = None
     if arguments.env:
         highlight = workspace(console).load(arguments.env).state.name
@@ -69,9 +73,7 @@ def diagram(arguments: argparse.Namespace, console: Console) -> int:
         if console.json_mode:
             console.json({"format": arguments.format, "output": arguments.output})
         return 0
-    if console.json_mode:
-        if isinstance(drawing, bytes):
-            raise UsageError(f"--format {arguments.format} with --json needs -o FILE")
+    if console.json_mode and isinstance(drawing, str):
         console.json({"format": arguments.format, "diagram": drawing})
         return 0
     if isinstance(drawing, bytes):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from statemgr.diagram import render
+
 from .support import (
     FAILURE_KEYS,
     HISTORY_KEYS,
@@ -270,9 +272,10 @@ def test_diagram_text_formats(workdir: Path, capsys: Capsys) -> None:
     highlighted = in_process(capsys, "diagram", "--env", "web")
     assert highlighted.code == 0 and highlighted.out != mermaid.out
     as_json = in_process(capsys, "diagram", "--json").json()
-    assert as_json == {"format": "mermaid", "diagram": mermaid.out.rstrip("\n") + "\n"} or (
-        as_json["diagram"].rstrip() == mermaid.out.rstrip()
-    )
+    assert as_json == {"format": "mermaid", "diagram": render("mermaid")}
+    assert mermaid.out.rstrip("\n") == str(render("mermaid")).rstrip("\n")
+    png = in_process(capsys, "diagram", "--format", "png", "--json")
+    assert png.code == 2 and "-o FILE" in png.json()["error"]["message"]
 
 
 def test_diagram_svg_needs_graphviz(workdir: Path, capsys: Capsys) -> None:

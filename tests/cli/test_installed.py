@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import shutil
 import signal
 import subprocess
 import sys
@@ -345,3 +346,16 @@ def test_no_process_left_by_a_phase(workdir: Path) -> None:
     process.communicate(timeout=30)
     assert process.returncode == 0
     assert not alive(process.pid)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+def test_png_diagram_on_stdout_is_binary(workdir: Path) -> None:
+    done = subprocess.run(
+        [str(STATEMGR), "diagram", "--format", "png"],
+        cwd=workdir,
+        capture_output=True,
+        check=False,
+        env=clean_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"\x89PNG\r\n\x1a\n")
