@@ -19,7 +19,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,7 +114,7 @@ def replace_file(target: Path, data: bytes, folder_fd: int) -> None:
     ``folder_fd`` is the open folder of ``target`` (from ``folder_guard``). On any error
     the temp file is removed and ``target`` is as it was; the error propagates as it is.
     """
-    temp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    temp = target.parent / f"{TEMP_PREFIX}{os.urandom(6).hex()}{TEMP_SUFFIX}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
     replaced = False
     try:
