@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,10 +26,10 @@ from .support import (
 Capsys = pytest.CaptureFixture[str]
 
 
-def status_json(capsys: Capsys, name: str) -> dict[str, object]:
+def status_json(capsys: Capsys, name: str) -> dict[str, Any]:
     result = in_process(capsys, "status", name, "--json")
     assert result.code == 0, result
-    document: dict[str, object] = result.json()
+    document: dict[str, Any] = result.json()
     return document
 
 
@@ -309,3 +310,23 @@ def test_json_error_is_the_only_stdout(workdir: Path, capsys: Capsys) -> None:
     assert set(json.loads(result.out)) == {"error"}
     assert set(result.json()["error"]) == {"code", "kind", "message"}
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_failed_destroy_keeps_the_state_and_shows_the_failure(
+    workdir: Path, capsys: Capsys
+) -> None:
+    config = write_config(
+        workdir, "web", provision=[ok_step("fine")], destroy=[failing_step("teardown", 4)]
+    )
+    in_process(capsys, "create", str(config))
+    in_process(capsys, "provision", "web")
+    result = in_process(capsys, "destroy", "web")
+    assert result.code == 1
+    assert "destroy failed at step 'teardown'" in result.err
+    report = status_json(capsys, "web")
+    assert report["state"] == "provisioned"
+    assert report["failure"]["phase"] == "destroy"
+    assert report["failure"]["exit_code"] == 4
+    human = in_process(capsys, "status", "web").out
+    assert "destroy failed at step 'teardown'" in human
+    assert "statemgr destroy web" in human
