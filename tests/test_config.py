@@ -216,7 +216,7 @@ def test_a_key_path_may_start_at_home(folder: Path, monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize(
     "text",
-    ["echo ${HOME} {Name} {} {1} { name }", "awk '{print $1}'", "echo {{name}}"],
+    ["echo ${HOME} {Name} {} {1} { name }", "awk '{print $1}'", "x={a-b} {A_B} {ssh-port}"],
 )
 def test_braces_that_are_not_placeholders_pass(folder: Path, text: str) -> None:
     """Tried: shell variables, awk programs and braces around non-placeholder words."""

@@ -2,7 +2,7 @@
 
 ``load_config(path)`` either returns the environment or raises one ``ConfigError`` that
 names the file and lists every problem found, each as ``KEY PATH: what was expected``,
-for example ``provision.steps[1].timeout: expected a positive number, got "ten"``.
+for example ``provision.steps[1].timeout: expected a positive number of seconds, got "ten"``.
 Step indexes in key paths count from 0, in the order of the ``[[PHASE.steps]]`` blocks.
 
 Nothing here runs a step or touches the workspace; the only files read are the config and
