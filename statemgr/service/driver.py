@@ -67,6 +67,8 @@ class CommandRun:
         self, target: StateName, event: str, failure: Failure | None, operation: Operation | None
     ) -> None:
         source = self.snapshot.state.name
+        underway = operation or self.snapshot.operation
+        phase = underway.phase.value if underway else (failure.phase.value if failure else None)
         self.save(
             self.snapshot.transitioned(
                 target,
@@ -78,7 +80,7 @@ class CommandRun:
                 operation=operation,
             )
         )
-        logger.bind(env=self.name, phase=operation.phase.value if operation else None).info(
+        logger.bind(env=self.name, phase=phase).info(
             "transition {} -> {} on {} (command {}, revision {})",
             source.value,
             target.value,
