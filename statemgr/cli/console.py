@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,27 +32,35 @@ def wants_color(stream: TextIO) -> bool:
         return False
 
 
-@dataclass
 class Options:
     """The global options, resolved."""
 
-    workdir: Path
-    json: bool = False
-    verbose: bool = False
-    quiet: bool = False
-    lock_timeout: float = 0.0
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        json: bool = False,
+        verbose: bool = False,
+        quiet: bool = False,
+        lock_timeout: float = 0.0,
+    ) -> None:
+        self.workdir = workdir
+        self.json = json
+        self.verbose = verbose
+        self.quiet = quiet
+        self.lock_timeout = lock_timeout
 
 
-@dataclass
 class Console:
     """The CLI's output. Every print of the CLI goes through one of these methods."""
 
-    options: Options
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, options: Options, stdout: TextIO | None = None, stderr: TextIO | None = None
+    ) -> None:
+        self.options = options
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.lock = threading.Lock()
         self.color_out = wants_color(self.stdout)
         self.color_err = wants_color(self.stderr)
         self.err_is_terminal = _isatty(self.stderr)
