@@ -254,9 +254,9 @@ class Terminal(io.StringIO):
 
 def run_on_terminal(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str]:
     terminal = Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    code = main(list(argv))
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stderr", terminal)
+        code = main(list(argv))
     return code, terminal.getvalue()
 
 
