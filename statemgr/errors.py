@@ -282,23 +282,46 @@ class NewerSchema(StateFileUnreadable):
 
 
 class StorageError(StatemgrError, OSError):
-    """Disk full, permission denied, read-only file system; the previous state is intact."""
+    """Disk full, permission denied, read-only file system, or a path that is not usable.
+
+    ``state_kept`` says that a state file write was refused before it replaced anything,
+    so the previous state is intact (the store sets it for its writes).
+    """
 
     exit_code = 7
     kind = "storage"
 
-    def __init__(self, path: str, action: str, cause: OSError, env: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        action: str,
+        cause: OSError,
+        env: str | None = None,
+        *,
+        state_kept: bool = False,
+    ) -> None:
         self.path = path
         self.action = action
         self.cause = cause
         self.errno_value = cause.errno
+        self.state_kept = state_kept
         reason = cause.strerror or str(cause)
+        kept = "; the previous state was left intact" if state_kept else ""
         StatemgrError.__init__(
-            self,
-            f"cannot {action} {path}: {reason}; the previous state was left intact",
-            env=env,
-            hint="free space or fix permissions, then retry",
+            self, f"cannot {action} {path}: {reason}{kept}", env=env, hint=_storage_hint(cause)
         )
+
+
+def _storage_hint(cause: OSError) -> str:
+    import errno
+
+    if cause.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some disk space, then retry"
+    if cause.errno in (errno.EACCES, errno.EPERM):
+        return "fix the permissions of that path (or run as its owner), then retry"
+    if cause.errno == errno.EROFS:
+        return "the file system is read-only: remount it read-write or use another --workdir"
+    return "check that path (a file where a folder should be, a missing folder), then retry"
 
 
 # --- 130 / 143: stopped by a signal ----------------------------------------------------

@@ -229,6 +229,7 @@ def drive(run: CommandRun, event: Event, phase: Phase) -> Snapshot:
     On SIGINT/SIGTERM the step's processes are already stopped by the runner; here the
     phase is recorded as interrupted and ``Interrupted`` is raised.
     """
+    run.open_trace()  # before the first save: a trace that cannot be made changes nothing
     try:
         fire(attach(run), event)
     except Signalled as signalled:

@@ -130,4 +130,8 @@ def replace_file(target: Path, data: bytes, folder_fd: int) -> None:
         if not replaced:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-    sync_folder(folder_fd)
+    try:
+        sync_folder(folder_fd)
+    except OSError as error:
+        error.after_replace = True  # type: ignore[attr-defined]  # the new state is in place
+        raise

@@ -252,7 +252,10 @@ class FileStore:
         except StatemgrError:
             raise  # ours, even when also an OSError (EnvironmentExists, EnvironmentLocked)
         except OSError as error:
-            raise StorageError(self._shown(path), action, error, env=name) from error
+            kept = action == "write" and not getattr(error, "after_replace", False)
+            raise StorageError(
+                self._shown(path), action, error, env=name, state_kept=kept
+            ) from error
 
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:

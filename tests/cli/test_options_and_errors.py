@@ -185,9 +185,13 @@ def test_storage_failure_exits_7(workdir: Path, capsys: Capsys) -> None:
 def test_traces_folder_that_cannot_be_made_exits_7(web: Path, capsys: Capsys) -> None:
     """A storage failure while a phase starts (its trace file) is exit 7, not a crash (70)."""
     (web / "data" / "web" / "traces").write_text("a file where the traces folder should be")
+    before = (web / "data" / "web" / "state.json").read_bytes()
     result = in_process(capsys, "provision", "web")
     assert result.code == 7, result
     assert "traces" in result.err
+    assert "left intact" not in result.err  # nothing was written, but it says only what is so
+    # The trace is opened before the first save: the state did not move, nothing to recover.
+    assert (web / "data" / "web" / "state.json").read_bytes() == before
 
 
 def test_diagram_to_an_unwritable_file_exits_7(workdir: Path, capsys: Capsys) -> None:
