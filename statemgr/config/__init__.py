@@ -18,15 +18,14 @@ from typing import Any
 
 from machines.names import Phase
 from statemgr.config.problems import Problems, as_table, expected, non_empty_string, unknown_keys
-from statemgr.config.steps import (
-    KNOWN_PLACEHOLDERS,
-    PLACEHOLDER_PATTERN,
-    SSH_PLACEHOLDERS,
-    phases_of,
-)
+from statemgr.config.steps import KNOWN_PLACEHOLDERS, SSH_PLACEHOLDERS, phases_of
 from statemgr.errors import ConfigError, InvalidName
 from statemgr.model import Environment, EnvironmentName, SshCredentials
-from statemgr.model.environment import DEFAULT_SSH_PORT, DEFAULT_SSH_USERNAME
+from statemgr.model.environment import (
+    DEFAULT_SSH_PORT,
+    DEFAULT_SSH_USERNAME,
+    PLACEHOLDER_PATTERN,
+)
 
 __all__ = [
     "KNOWN_PLACEHOLDERS",

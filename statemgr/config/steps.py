@@ -16,21 +16,15 @@ from statemgr.config.problems import (
     unknown_keys,
 )
 from statemgr.model import Phases, Step
-from statemgr.model.environment import DEFAULT_STEP_TIMEOUT, STEP_NAME_PATTERN
-
-KNOWN_PLACEHOLDERS = (
-    "name",
-    "workdir",
-    "build_dir",
-    "data_dir",
-    "ssh_username",
-    "ssh_private_key",
-    "ssh_public_key",
-    "ssh_port",
+from statemgr.model.environment import (
+    DEFAULT_STEP_TIMEOUT,
+    PLACEHOLDER_PATTERN,
+    PLACEHOLDERS,
+    STEP_NAME_PATTERN,
 )
+
+KNOWN_PLACEHOLDERS = PLACEHOLDERS
 SSH_PLACEHOLDERS = frozenset(p for p in KNOWN_PLACEHOLDERS if p.startswith("ssh_"))
-# Anything that looks like a placeholder; one that is not known is an error.
-PLACEHOLDER_PATTERN = re.compile(r"\{([a-z_]+)\}")
 CALL_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
 ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -16,21 +16,10 @@ from typing import TYPE_CHECKING
 
 from statemgr.layout import Layout
 from statemgr.model import Environment
+from statemgr.model.environment import PLACEHOLDER_PATTERN
 
 if TYPE_CHECKING:
     from statemgr.runners.base import StepContext
-
-PLACEHOLDERS = (
-    "name",
-    "workdir",
-    "build_dir",
-    "data_dir",
-    "ssh_username",
-    "ssh_private_key",
-    "ssh_public_key",
-    "ssh_port",
-)
-_TOKEN = re.compile(r"\{([a-z_]+)\}")
 
 
 def step_variables(environment: Environment, layout: Layout) -> dict[str, str]:
@@ -59,7 +48,7 @@ def substitute(text: str, variables: Mapping[str, str]) -> str:
         key = match.group(1)
         return variables[key] if key in variables else match.group(0)
 
-    return _TOKEN.sub(replace, text)
+    return PLACEHOLDER_PATTERN.sub(replace, text)
 
 
 def step_environment(context: StepContext) -> dict[str, str]:
