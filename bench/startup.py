@@ -1,0 +1,204 @@
+"""Cold start: ``statemgr status NAME --json``, ``list --json`` and ``--help`` as new processes,
+against ``python -c pass`` (the same interpreter) and ``terraform show -json`` on a
+one-resource state. Medians of wall time per run, and the peak RSS of each child (wait4).
+
+"Cold" means a new process every run; the files are in the page cache (two warm-up runs
+of each command are discarded), as they are for a user who types ``statemgr status``
+twice. Run: ``python -m bench.startup [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import (
+    MIB,
+    PYTHON,
+    Section,
+    median,
+    mib,
+    ms,
+    run_many,
+    run_standalone,
+    sample_snapshot,
+    scratch,
+    spread,
+    statemgr_executable,
+)
+
+TITLE = "start-up"
+RSS_GOAL_KIB = 40 * MIB // 1024
+STATUS_GOAL_RATIO = 2.0
+TERRAFORM_CONFIG = 'resource "terraform_data" "x" {\n  input = "hello"\n}\n'
+
+
+def offline_environment(folder: Path) -> dict[str, str]:
+    """The environment for terraform: no checkpoint call, any HTTP goes nowhere."""
+    config = folder / "terraformrc"
+    config.write_text("")
+    env = dict(os.environ)
+    env.update(
+        CHECKPOINT_DISABLE="1",
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        TF_CLI_CONFIG_FILE=str(config),
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        NO_PROXY="",
+    )
+    return env
+
+
+def prepare_terraform(folder: Path) -> tuple[list[str], dict[str, str]] | str:
+    """A one-resource state (terraform_data is built in: nothing downloaded); the argv of
+    ``terraform show -json`` on it, or why it is not available."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        return "terraform is not on PATH"
+    project = folder / "tf"
+    project.mkdir()
+    (project / "main.tf").write_text(TERRAFORM_CONFIG)
+    env = offline_environment(folder)
+    for step in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+        done = subprocess.run(
+            [terraform, f"-chdir={project}", *step], env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            return f"terraform {step[0]} failed: {done.stderr.strip()[-300:]}"
+    argv = [terraform, f"-chdir={project}", "show", "-json"]
+    shown = subprocess.run(argv, env=env, capture_output=True, text=True)
+    values = json.loads(shown.stdout)["values"]["root_module"]["resources"]
+    if len(values) != 1:
+        return f"expected one resource in the state, found {len(values)}"
+    return argv, env
+
+
+def prepare_statemgr(folder: Path) -> Path:
+    """A workspace with one environment in ``running`` (created and deployed)."""
+    from statemgr.layout import Layout
+    from statemgr.store import FileStore
+
+    workdir = folder / "ws"
+    store = FileStore(Layout(workdir))
+    store.create(sample_snapshot("web"))  # type: ignore[arg-type]
+    os.close(os.open(store.layout.lock_file("web"), os.O_WRONLY | os.O_CREAT, 0o600))
+    return workdir
+
+
+def check_output(argv: list[str], env: dict[str, str] | None, parse_json: bool) -> None:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.strip()}")
+    if parse_json:
+        json.loads(done.stdout)
+
+
+def measure(
+    argv: list[str], env: dict[str, str] | None = None, *, runs: int
+) -> tuple[list[float], int]:
+    """Wall times of ``runs`` runs (after 2 warm-ups) and the largest peak RSS seen (KiB)."""
+    results = run_many(argv, runs + 2, env)[2:]
+    failed = [result.status for result in results if result.status != 0]
+    if failed:
+        raise RuntimeError(f"{argv} exited {failed[0]}")
+    return [result.seconds for result in results], max(result.max_rss_kib for result in results)
+
+
+def import_profile(argv: list[str]) -> list[str]:
+    """The biggest cumulative imports of one run (``-X importtime``), in ms."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run(argv, env=env, capture_output=True, text=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = [p.strip() for p in line[len("import time:") :].split("|")]
+        if not parts[1].isdigit():
+            continue
+        name = parts[2]
+        depth = (len(name) - len(name.lstrip())) // 2
+        rows.append((int(parts[1]), depth, name.strip()))
+    top_level = sorted((r for r in rows if r[1] <= 1), reverse=True)[:8]
+    return [f"{name} {cumulative / 1000:.1f} ms" for cumulative, _, name in top_level]
+
+
+IMPORT_FLOORS = {
+    "python -c 'import attrs'": "import attrs",
+    "python -c 'import attrs, cattrs'": "import attrs, cattrs",
+    "imports of status, no work": "import statemgr.cli, statemgr.cli.reading",
+}
+
+
+def run(quick: bool) -> Section:
+    section = Section(TITLE)
+    runs = 3 if quick else 20
+    statemgr = statemgr_executable()
+    with scratch("startup") as folder:
+        workdir = prepare_statemgr(folder)
+        terraform = prepare_terraform(folder)
+        status = [statemgr, "--workdir", str(workdir), "status", "web", "--json"]
+        commands = {
+            "statemgr status NAME --json": status,
+            "statemgr list --json": [statemgr, "--workdir", str(workdir), "list", "--json"],
+            "statemgr --help": [statemgr, "--help"],
+        }
+        for argv in commands.values():
+            check_output(argv, None, parse_json="--json" in argv)
+        python_times, python_rss = measure([PYTHON, "-c", "pass"], runs=runs)
+        python_median = median(python_times)
+        section.note(f"python -c pass: {spread(python_times)}, peak RSS {mib(python_rss)}")
+        tf_median = None
+        if isinstance(terraform, str):
+            section.note(f"terraform baseline skipped: {terraform}")
+        else:
+            tf_times, tf_rss = measure(*terraform, runs=runs)
+            tf_median = median(tf_times)
+            section.note(f"terraform show -json: {spread(tf_times)}, peak RSS {mib(tf_rss)}")
+        for name, argv in commands.items():
+            times, rss = measure(argv, runs=runs)
+            value = median(times)
+            section.note(f"{name}: {spread(times)}, peak RSS {mib(rss)}")
+            if argv is status:
+                section.add(
+                    name,
+                    ms(value),
+                    f"terraform show -json {ms(tf_median)}" if tf_median else "terraform: n/a",
+                    f"{value / tf_median:.2f}x" if tf_median else "",
+                    "<= 2x terraform show",
+                    value / tf_median <= STATUS_GOAL_RATIO if tf_median else None,
+                )
+            section.add(
+                name,
+                ms(value),
+                f"python -c pass {ms(python_median)}",
+                f"{value / python_median:.2f}x",
+            )
+            section.add(
+                f"{name}: peak RSS",
+                mib(rss),
+                f"python -c pass {mib(python_rss)}",
+                f"{rss / python_rss:.2f}x",
+                "< 40 MiB",
+                rss < RSS_GOAL_KIB,
+            )
+        section.note("where the start-up goes (medians, same launcher):")
+        for label, code in IMPORT_FLOORS.items():
+            times, _ = measure([PYTHON, "-c", code], runs=runs)
+            section.note(f"  {label}: {ms(median(times))}")
+        section.note("biggest imports of status (-X importtime, cumulative, one run):")
+        for line in import_profile([PYTHON, *status]):
+            section.note(f"  {line}")
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_standalone(TITLE, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Durable transitions: how many lock + load + transition + atomic write cycles per second
+the library does, against a raw loop that writes the same bytes with temp file + fsync +
+rename + folder fsync and nothing else.
+
+The library cycle is the one a state-changing command makes (``Workspace._command`` and
+``CommandRun.save_transition``): ``FileStore.lock`` (flock + holder record), ``load``,
+``Snapshot.transitioned``, ``FileStore.save`` (folder guard, revision check, stale temp
+sweep, temp file, fsync, rename, folder fsync), unlock. The statechart itself is left out
+(about 0.14 ms a transition, see library-notes).
+
+So that the file keeps a realistic size (a deployed environment: ~12 history lines), each
+cycle keeps the last 12 history lines; the raw loop writes the bytes the library wrote.
+Run: ``python -m bench.transitions [--quick]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import attrs
+
+from bench.common import Section, median, ms3, run_standalone, sample_snapshot, scratch
+
+TITLE = "durable transitions"
+GOAL = 0.80
+HISTORY_KEPT = 12
+STATES = ("running", "run_failed")  # alternated; the store does not consult the chart
+WARM_UP = 5
+
+
+def _moved(snapshot: object, index: int, failure: object) -> object:
+    """The next snapshot: one transition further, the history kept at HISTORY_KEPT lines."""
+    from statemgr.model import StateName
+
+    target = StateName(STATES[index % 2])
+    moved = snapshot.transitioned(  # type: ignore[attr-defined]
+        target, "bench", "bench", 4242, "bench-host", failure=failure if target.is_failed else None
+    )
+    return attrs.evolve(moved, history=moved.history[-HISTORY_KEPT:])
+
+
+def _setup(workdir: Path) -> tuple[object, object]:
+    from statemgr.layout import Layout
+    from statemgr.model import ErrorKind, Failure, Phase, utc_now
+    from statemgr.store import FileStore
+
+    store = FileStore(Layout(workdir))
+    store.create(sample_snapshot("web"))  # type: ignore[arg-type]
+    now = utc_now()
+    failure = Failure(Phase.run, "start_app", ErrorKind.command_failed, "exit 1", now, now, 1)
+    return store, failure
+
+
+def library_cycles(workdir: Path, count: int) -> tuple[list[float], dict[str, float], bytes]:
+    """``count`` library cycles; per-cycle wall times, time per part, the last bytes written."""
+    from statemgr.serialization import dumps
+
+    store, failure = _setup(workdir)
+    parts: dict[str, float] = defaultdict(float)
+    times = []
+    clock = time.perf_counter
+    for index in range(-WARM_UP, count):
+        t0 = clock()
+        with store.lock("web", "bench"):  # type: ignore[attr-defined]
+            t1 = clock()
+            snapshot = store.load("web")  # type: ignore[attr-defined]
+            t2 = clock()
+            moved = _moved(snapshot, index, failure)
+            t3 = clock()
+            store.save(moved)  # type: ignore[attr-defined]
+            t4 = clock()
+        t5 = clock()
+        if index < 0:
+            continue
+        times.append(t5 - t0)
+        parts["lock + unlock"] += (t1 - t0) + (t5 - t4)
+        parts["load"] += t2 - t1
+        parts["transitioned"] += t3 - t2
+        parts["save"] += t4 - t3
+    last = store.load("web")  # type: ignore[attr-defined]
+    parts["of save: dumps (serialize)"] = _timed(lambda: dumps(last), count)
+    parts["of save: revision check (read + parse)"] = _timed(
+        lambda: store.load("web"),  # type: ignore[attr-defined]
+        count,
+    )
+    return times, dict(parts), store.layout.state_file("web").read_bytes()  # type: ignore[attr-defined]
+
+
+def held_cycles(workdir: Path, count: int) -> list[float]:
+    """Transitions as one command makes them: lock held throughout, snapshot in memory."""
+    store, failure = _setup(workdir)
+    times = []
+    with store.lock("web", "bench"):  # type: ignore[attr-defined]
+        snapshot = store.load("web")  # type: ignore[attr-defined]
+        for index in range(-WARM_UP, count):
+            started = time.perf_counter()
+            snapshot = store.save(_moved(snapshot, index, failure))  # type: ignore[attr-defined]
+            if index >= 0:
+                times.append(time.perf_counter() - started)
+    return times
+
+
+def _timed(action: object, count: int) -> float:
+    """Total seconds of ``count`` calls of ``action`` (a figure for the breakdown)."""
+    started = time.perf_counter()
+    for _ in range(count):
+        action()  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def raw_cycles(folder: Path, data: bytes, count: int) -> list[float]:
+    """The floor: temp file, write, fsync, rename, fsync the folder. Nothing else."""
+    folder.mkdir()
+    target = str(folder / "state.json")
+    temp = str(folder / ".state.json.tmp")
+    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    times = []
+    try:
+        for index in range(-WARM_UP, count):
+            started = time.perf_counter()
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+            os.fsync(folder_fd)
+            if index >= 0:
+                times.append(time.perf_counter() - started)
+    finally:
+        os.close(folder_fd)
+    return times
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def run(quick: bool) -> Section:
+    section = Section(TITLE)
+    count = 40 if quick else 1000
+    rounds = 1 if quick else 3
+    library: list[float] = []
+    held: list[float] = []
+    raw: list[float] = []
+    parts_all: dict[str, float] = defaultdict(float)
+    with scratch("transitions") as folder:
+        for round_ in range(rounds):  # interleaved, so that disk drift hits all alike
+            times, parts, data = library_cycles(folder / f"ws{round_}", count)
+            library += times
+            for key, value in parts.items():
+                parts_all[key] += value
+            raw += raw_cycles(folder / f"raw{round_}", data, count)
+            held += held_cycles(folder / f"held{round_}", count)
+    total = len(library)
+    section.note(
+        f"{total} cycles each, state.json {len(data)} bytes, {HISTORY_KEPT} history lines; "
+        f"mean (median): library {ms3(mean(library))} ({ms3(median(library))}), lock held "
+        f"{ms3(mean(held))} ({ms3(median(held))}), raw {ms3(mean(raw))} ({ms3(median(raw))})"
+    )
+    section.note("library cycle, mean time per part:")
+    for key, value in parts_all.items():
+        section.note(f"  {key}: {ms3(value / total)}")
+    raw_rate = 1 / mean(raw)
+    for label, times, goal in (
+        ("library transitions/s (lock, load, transition, save)", library, True),
+        ("transitions/s within one held lock (save only, as a phase saves)", held, False),
+    ):
+        rate = 1 / mean(times)
+        ratio = rate / raw_rate
+        section.add(
+            label,
+            f"{rate:,.0f}/s",
+            f"raw temp+fsync+rename+dir fsync {raw_rate:,.0f}/s",
+            f"{ratio:.0%}",
+            ">= 80% of raw" if goal else "",
+            (ratio >= GOAL) if goal else None,
+        )
+    section.add(
+        "library cost over raw, per transition",
+        ms3(mean(library) - mean(raw)),
+        f"raw {ms3(mean(raw))}",
+    )
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_standalone(TITLE, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
