@@ -59,6 +59,7 @@ class Session:
     counts: dict[str, int] = field(default_factory=dict)
     record: bool = False  # print what differs instead of failing (tests/docs/record.py)
     recorded: list[tuple[Command, list[str]]] = field(default_factory=list)
+    environ: dict[str, str] | None = None  # os.environ as the document's Python left it
 
     @classmethod
     def start(cls, root: Path) -> Session:
@@ -192,13 +193,22 @@ class Session:
 
     @contextlib.contextmanager
     def in_folder(self) -> Iterator[None]:
+        """The session's folder and environment variables, for the length of a block.
+
+        What a block changes in ``os.environ`` carries over to the document's next
+        Python block, and is undone for the test process afterwards.
+        """
         before = Path.cwd()
         saved = dict(os.environ)
+        if self.environ is not None:
+            os.environ.clear()
+            os.environ.update(self.environ)
         os.chdir(self.cwd)
         try:
             yield
         finally:
             os.chdir(before)
+            self.environ = dict(os.environ)
             os.environ.clear()
             os.environ.update(saved)
 
@@ -224,6 +234,7 @@ class Session:
         report: list[str] = []
         with self.in_folder():
             runner.run(test, out=report.append, clear_globs=False)
+        self.namespace.update(test.globs)  # a DocTest runs in a copy of the namespace
         if runner.failures:
             raise ExampleFailed(f"{block.where}: doctest failed\n" + "".join(report))
         self.count("pycon")
