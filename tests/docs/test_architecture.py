@@ -1,0 +1,93 @@
+"""docs/architecture.md says which way imports point; this checks every import against it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .session import REPOSITORY
+
+# Each layer and the layers it may import (docs/architecture.md, "The layers").
+BASE = {"statemgr.errors", "statemgr.layout", "statemgr.log", "machines.names"}
+ALLOWED: dict[str, set[str]] = {
+    "machines.names": set(),
+    "machines.transitions_generated": set(),
+    "machines": {"machines.names"},
+    "machines.table": {"machines.names", "machines.lifecycle", "machines.transitions_generated"},
+    "machines.lifecycle": {"machines.names", "machines.table", "statemgr.errors"},
+    "statemgr.errors": set(),
+    "statemgr.layout": set(),
+    "statemgr.log": set(),
+    "statemgr": set(),
+    "statemgr.model": {"machines.names", "machines.table", "statemgr.errors"},
+    "statemgr.serialization": {"statemgr.model", "statemgr.errors"},
+    "statemgr.store": {"statemgr.model", "statemgr.serialization", *BASE},
+    "statemgr.runners": {"statemgr.model", *BASE},
+    "statemgr.config": {"statemgr.model", *BASE},
+    "statemgr.diagram": {"machines.names", "machines.table", "statemgr.errors"},
+    "statemgr.demo": {"statemgr.model", "statemgr.runners", *BASE},
+    "statemgr.service": {
+        "machines.lifecycle",
+        "machines.table",
+        "statemgr.model",
+        "statemgr.serialization",
+        "statemgr.store",
+        "statemgr.runners",
+        "statemgr.config",
+        *BASE,
+    },
+    "statemgr.api": {"statemgr", "statemgr.model", "statemgr.runners", "statemgr.service", *BASE},
+}
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] not in ("statemgr", "machines"):
+        return None
+    return ".".join(parts[:2])
+
+
+def imports() -> list[tuple[str, str, str]]:
+    """(file, its layer, the layer it imports) for every import between layers."""
+    found = []
+    for root in ("statemgr", "machines"):
+        for path in sorted((REPOSITORY / root).rglob("*.py")):
+            relative = path.relative_to(REPOSITORY)
+            parts = relative.with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            source = layer_of(module)
+            assert source is not None
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                for name in names:
+                    target = layer_of(name)
+                    if target is not None and target != source:
+                        found.append((str(relative), source, target))
+    return found
+
+
+def test_imports_point_the_way_the_architecture_says() -> None:
+    wrong = [
+        f"{path}: {source} imports {target}"
+        for path, source, target in imports()
+        if source != "statemgr.cli" and target not in ALLOWED.get(source, set())
+    ]
+    assert not wrong, "imports against docs/architecture.md:\n" + "\n".join(wrong)
+
+
+def test_nothing_imports_the_cli() -> None:
+    users = [path for path, source, target in imports() if target == "statemgr.cli"]
+    assert users == [], users
+
+
+def test_every_layer_is_known() -> None:
+    layers = {source for _path, source, _target in imports()}
+    for path in Path(REPOSITORY / "statemgr").iterdir():
+        if path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").exists()):
+            layers.add(layer_of(f"statemgr.{path.stem}") or "")
+    unknown = layers - set(ALLOWED) - {"statemgr.cli", "statemgr.__init__"}
+    assert not unknown, f"layers missing from docs/architecture.md and this test: {unknown}"
