@@ -20,6 +20,10 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from statemgr.model import Snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -291,7 +295,7 @@ def statemgr_executable() -> str:
 TEMPLATE_NAME = "zzbenchtemplatezz"
 
 
-def sample_snapshot(name: str, *, steps: int = 2, transitions: int = 7) -> object:
+def sample_snapshot(name: str, *, steps: int = 2, transitions: int = 7) -> Snapshot:
     """A realistic snapshot built with the library: SSH, a few steps, some history.
 
     With the default ``transitions`` it has gone created -> ... -> running, as after a
@@ -338,7 +342,7 @@ def template_bytes(steps: int = 2, transitions: int = 7) -> bytes:
     """state.json bytes of a sample snapshot named ``TEMPLATE_NAME`` (written by the library)."""
     from statemgr.serialization import dumps
 
-    return dumps(sample_snapshot(TEMPLATE_NAME, steps=steps, transitions=transitions))  # type: ignore[arg-type]
+    return dumps(sample_snapshot(TEMPLATE_NAME, steps=steps, transitions=transitions))
 
 
 def env_name(index: int) -> str:
@@ -370,4 +374,4 @@ def write_environments(workdir: Path, names: Sequence[str], template: bytes) -> 
 def _lineage_in(template: bytes) -> bytes:
     import json
 
-    return json.loads(template)["lineage"].encode()
+    return str(json.loads(template)["lineage"]).encode()

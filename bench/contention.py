@@ -17,20 +17,26 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import Section, median, ms, run_standalone, sample_snapshot, scratch
+from statemgr.layout import Layout
+from statemgr.store import FileStore
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
 TITLE = "contention"
 LOCK_TIMEOUT = 60.0
 
 
-def worker(workdir: str, name: str, cycles: int, start: object, tag: str, waits: object) -> None:
-    from statemgr.layout import Layout
-    from statemgr.store import FileStore
-
+def worker(
+    workdir: str, name: str, cycles: int, start: Event, tag: str, waits: Queue[list[float]]
+) -> None:
     store = FileStore(Layout(Path(workdir)))
     waited = []
-    start.wait()  # type: ignore[attr-defined]
+    start.wait()
     for _ in range(cycles):
         asked = time.perf_counter()
         with store.lock(name, tag, LOCK_TIMEOUT):
@@ -38,25 +44,25 @@ def worker(workdir: str, name: str, cycles: int, start: object, tag: str, waits:
             snapshot = store.load(name)
             state = snapshot.state.name
             store.save(snapshot.transitioned(state, "bench", tag, os.getpid(), "bench-host"))
-    waits.put(waited)  # type: ignore[attr-defined]
+    waits.put(waited)
 
 
-def one_run(workdir: Path, processes: int, shared: bool, total: int) -> tuple[float, list[str]]:
-    """Seconds for ``total`` cycles split over ``processes``; the problems found (none: ok)."""
-    from statemgr.layout import Layout
-    from statemgr.store import FileStore
-
+def one_run(
+    workdir: Path, processes: int, shared: bool, total: int
+) -> tuple[float, list[str], list[float]]:
+    """Seconds for ``total`` cycles split over ``processes``, the problems found (none: ok)
+    and every cycle's wait for the lock."""
     store = FileStore(Layout(workdir))
     names = ["shared"] if shared else [f"own-{i}" for i in range(processes)]
     before = {}
     for name in names:
-        store.create(sample_snapshot(name))  # type: ignore[arg-type]
+        store.create(sample_snapshot(name))
         snapshot = store.load(name)
         before[name] = (snapshot.revision, len(snapshot.history))
     per_worker = total // processes
     context = multiprocessing.get_context("fork")
     start = context.Event()
-    waits = context.Queue()
+    waits: Queue[list[float]] = context.Queue()
     workers = []
     for index in range(processes):
         name = names[0] if shared else names[index]

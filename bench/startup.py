@@ -85,7 +85,7 @@ def prepare_statemgr(folder: Path) -> Path:
 
     workdir = folder / "ws"
     store = FileStore(Layout(workdir))
-    store.create(sample_snapshot("web"))  # type: ignore[arg-type]
+    store.create(sample_snapshot("web"))
     os.close(os.open(store.layout.lock_file("web"), os.O_WRONLY | os.O_CREAT, 0o600))
     return workdir
 

@@ -19,11 +19,16 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 
 from bench.common import Section, median, ms3, run_standalone, sample_snapshot, scratch
+from statemgr.layout import Layout
+from statemgr.model import ErrorKind, Failure, Phase, Snapshot, StateName, utc_now
+from statemgr.serialization import dumps
+from statemgr.store import FileStore
 
 TITLE = "durable transitions"
 GOAL = 0.80
@@ -32,24 +37,18 @@ STATES = ("running", "run_failed")  # alternated; the store does not consult the
 WARM_UP = 5
 
 
-def _moved(snapshot: object, index: int, failure: object) -> object:
+def _moved(snapshot: Snapshot, index: int, failure: Failure) -> Snapshot:
     """The next snapshot: one transition further, the history kept at HISTORY_KEPT lines."""
-    from statemgr.model import StateName
-
     target = StateName(STATES[index % 2])
-    moved = snapshot.transitioned(  # type: ignore[attr-defined]
+    moved = snapshot.transitioned(
         target, "bench", "bench", 4242, "bench-host", failure=failure if target.is_failed else None
     )
     return attrs.evolve(moved, history=moved.history[-HISTORY_KEPT:])
 
 
-def _setup(workdir: Path) -> tuple[object, object]:
-    from statemgr.layout import Layout
-    from statemgr.model import ErrorKind, Failure, Phase, utc_now
-    from statemgr.store import FileStore
-
+def _setup(workdir: Path) -> tuple[FileStore, Failure]:
     store = FileStore(Layout(workdir))
-    store.create(sample_snapshot("web"))  # type: ignore[arg-type]
+    store.create(sample_snapshot("web"))
     now = utc_now()
     failure = Failure(Phase.run, "start_app", ErrorKind.command_failed, "exit 1", now, now, 1)
     return store, failure
@@ -57,21 +56,19 @@ def _setup(workdir: Path) -> tuple[object, object]:
 
 def library_cycles(workdir: Path, count: int) -> tuple[list[float], dict[str, float], bytes]:
     """``count`` library cycles; per-cycle wall times, time per part, the last bytes written."""
-    from statemgr.serialization import dumps
-
     store, failure = _setup(workdir)
     parts: dict[str, float] = defaultdict(float)
     times = []
     clock = time.perf_counter
     for index in range(-WARM_UP, count):
         t0 = clock()
-        with store.lock("web", "bench"):  # type: ignore[attr-defined]
+        with store.lock("web", "bench"):
             t1 = clock()
-            snapshot = store.load("web")  # type: ignore[attr-defined]
+            snapshot = store.load("web")
             t2 = clock()
             moved = _moved(snapshot, index, failure)
             t3 = clock()
-            store.save(moved)  # type: ignore[attr-defined]
+            store.save(moved)
             t4 = clock()
         t5 = clock()
         if index < 0:
@@ -81,34 +78,31 @@ def library_cycles(workdir: Path, count: int) -> tuple[list[float], dict[str, fl
         parts["load"] += t2 - t1
         parts["transitioned"] += t3 - t2
         parts["save"] += t4 - t3
-    last = store.load("web")  # type: ignore[attr-defined]
+    last = store.load("web")
     parts["of save: dumps (serialize)"] = _timed(lambda: dumps(last), count)
-    parts["of save: revision check (read + parse)"] = _timed(
-        lambda: store.load("web"),  # type: ignore[attr-defined]
-        count,
-    )
-    return times, dict(parts), store.layout.state_file("web").read_bytes()  # type: ignore[attr-defined]
+    parts["of save: revision check (read + parse)"] = _timed(lambda: store.load("web"), count)
+    return times, dict(parts), store.layout.state_file("web").read_bytes()
 
 
 def held_cycles(workdir: Path, count: int) -> list[float]:
     """Transitions as one command makes them: lock held throughout, snapshot in memory."""
     store, failure = _setup(workdir)
     times = []
-    with store.lock("web", "bench"):  # type: ignore[attr-defined]
-        snapshot = store.load("web")  # type: ignore[attr-defined]
+    with store.lock("web", "bench"):
+        snapshot = store.load("web")
         for index in range(-WARM_UP, count):
             started = time.perf_counter()
-            snapshot = store.save(_moved(snapshot, index, failure))  # type: ignore[attr-defined]
+            snapshot = store.save(_moved(snapshot, index, failure))
             if index >= 0:
                 times.append(time.perf_counter() - started)
     return times
 
 
-def _timed(action: object, count: int) -> float:
+def _timed(action: Callable[[], object], count: int) -> float:
     """Total seconds of ``count`` calls of ``action`` (a figure for the breakdown)."""
     started = time.perf_counter()
     for _ in range(count):
-        action()  # type: ignore[operator]
+        action()
     return time.perf_counter() - started
 
 
