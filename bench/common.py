@@ -59,8 +59,16 @@ class Section:
     rows: list[Row] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
 
-    def add(self, *args: object, **kwargs: object) -> Row:
-        row = Row(*args, **kwargs)  # type: ignore[arg-type]
+    def add(
+        self,
+        measure: str,
+        figure: str,
+        baseline: str = "",
+        ratio: str = "",
+        goal: str = "",
+        met: bool | None = None,
+    ) -> Row:
+        row = Row(measure, figure, baseline, ratio, goal, met)
         self.rows.append(row)
         return row
 
