@@ -258,7 +258,7 @@ def disk_kind(device: str) -> str:
         parts.append(f"driver {driver}")
     with contextlib.suppress(OSError):
         rotational = (block / "queue" / "rotational").read_text().strip()
-        parts.append("rotational" if rotational == "1" else "non-rotational (SSD/NVMe)")
+        parts.append(f"kernel flag rotational={rotational} (virtual disks often say 1)")
     return ", ".join(parts)
 
 
