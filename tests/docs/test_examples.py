@@ -97,7 +97,7 @@ def test_example_configs_are_valid(tmp_path: Path) -> None:
 def test_every_example_file_is_shown_in_the_docs() -> None:
     shown = {
         block.markers["file"].partition(", same as ")[2].strip()
-        for document in all_documents()
+        for document in documents()
         for block in read_blocks(document)
         if "file" in block.markers
     }
