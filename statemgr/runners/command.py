@@ -27,10 +27,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import select
 import shlex
 import shutil
 import signal
 import subprocess
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -159,16 +161,42 @@ def _execute(
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> _Outcome:
     """Wait for the step's process to exit; Python signal handlers keep running meanwhile."""
-    try:
-        # With a timeout, Popen.wait polls and sleeps, so handlers run (and may raise).
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    if not _exited_within(process, timeout):
         stop_group(process)
         return _Outcome(returncode=process.returncode, timed_out=True)
     leftovers = group_alive(process.pid)
     if leftovers:
         stop_group(process)
     return _Outcome(returncode=process.returncode, leftovers=leftovers)
+
+
+def _exited_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether the process exited (and was reaped) within ``timeout`` seconds.
+
+    A pidfd becomes readable the moment the process exits, so the end of a step is seen at
+    once; ``Popen.wait(timeout=)`` polls with sleeps growing to 50 ms. ``select`` is retried
+    after a signal, once the Python handler has run (and it may raise: PEP 475).
+    """
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd on this system: poll
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return process.poll() is not None
+            ready, _, _ = select.select([pidfd], [], [], remaining)
+            if ready:
+                process.wait()
+                return True
+    finally:
+        os.close(pidfd)
 
 
 def _collect_stderr(trace: Trace, stderr: Path) -> bytes:
