@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
@@ -25,8 +26,10 @@ from statemgr.model import (
     SCHEMA_VERSION,
     EnvironmentName,
     ErrorKind,
+    Operation,
     Phase,
     Snapshot,
+    SnapshotSummary,
     StateName,
     Step,
     Transition,
@@ -195,12 +198,86 @@ def from_document(document: object, source: str = "<document>") -> Snapshot:
     return snapshot
 
 
-def loads(data: bytes | str, source: str = "<bytes>") -> Snapshot:
-    """A snapshot from the bytes of a state file, or ``StateFileUnreadable`` naming ``source``."""
+def _parse_json(data: bytes | str, source: str) -> object:
     try:
-        document = json.loads(data)
+        return json.loads(data)
     except ValueError as bad:  # JSONDecodeError, UnicodeDecodeError, int digit limit
         raise StateFileUnreadable(source, [f"not valid JSON: {bad}"]) from None
     except RecursionError:
         raise StateFileUnreadable(source, ["not valid JSON: nested too deeply"]) from None
-    return from_document(document, source)
+
+
+def loads(data: bytes | str, source: str = "<bytes>") -> Snapshot:
+    """A snapshot from the bytes of a state file, or ``StateFileUnreadable`` naming ``source``."""
+    return from_document(_parse_json(data, source), source)
+
+
+# --- the summary that `list` reads --------------------------------------------------------
+
+
+@attrs.frozen
+class _NamePart:
+    name: EnvironmentName
+
+
+@attrs.frozen
+class _StatePart:
+    name: StateName
+
+
+@attrs.frozen
+class _SummaryDocument:
+    """The fields of a state file that ``list`` shows, in the file's own shape."""
+
+    revision: int
+    environment: _NamePart
+    state: _StatePart
+    updated_at: datetime
+    operation: Operation | None
+
+
+_SNAPSHOT_KEYS = frozenset(field.name for field in attrs.fields(Snapshot))
+_REQUIRED_KEYS = frozenset(
+    field.name for field in attrs.fields(Snapshot) if field.default is attrs.NOTHING
+)
+_SUMMARY_KEYS = tuple(field.name for field in attrs.fields(_SummaryDocument))
+for _part in (_NamePart, _StatePart):
+    _converter.register_structure_hook(
+        _part, make_dict_structure_fn(_part, _converter, _cattrs_forbid_extra_keys=False)
+    )
+
+
+def summary(data: bytes | str, source: str = "<bytes>") -> SnapshotSummary:
+    """The summary of a state file, checked as strictly as ``loads`` checks those fields.
+
+    Reads the JSON, the schema version (a newer one is refused; an older one migrated), the
+    top-level keys, and the fields ``list`` shows; it does not structure the history, which
+    is what makes listing thousands of environments fast. ``loads`` checks everything.
+    """
+    document = _parse_json(data, source)
+    if not isinstance(document, dict):
+        raise StateFileUnreadable(
+            source, [f"expected a JSON object at the top, got {type(document).__name__}"]
+        )
+    current = migrate(document, source)
+    problems = [
+        f"required field missing @ $.{key}" for key in sorted(_REQUIRED_KEYS - current.keys())
+    ]
+    extra = sorted(current.keys() - _SNAPSHOT_KEYS)
+    if extra:
+        problems.append(f"extra fields found ({', '.join(extra)}) @ $")
+    if problems:
+        raise StateFileUnreadable(source, problems)
+    picked = {key: current.get(key) for key in _SUMMARY_KEYS}
+    try:
+        part: _SummaryDocument = _converter.structure(picked, _SummaryDocument)
+    except cattrs.BaseValidationError as invalid:
+        found = cattrs.transform_error(invalid, path="$", format_exception=_describe)
+        raise StateFileUnreadable(source, found) from None
+    return SnapshotSummary(
+        name=str(part.environment.name),
+        state=part.state.name,
+        updated_at=part.updated_at,
+        revision=part.revision,
+        operation=part.operation,
+    )

@@ -220,6 +220,22 @@ class Snapshot:
         )
 
 
+@attrs.frozen
+class SnapshotSummary:
+    """What ``list`` shows of a snapshot, read without structuring its whole history."""
+
+    name: str
+    state: StateName
+    updated_at: datetime
+    revision: int
+    operation: Operation | None = None
+
+
+def interrupted(state: StateName, operation: Operation | None, held: bool) -> bool:
+    """A command died without finishing: work in flight, and no live command holds the lock."""
+    return not held and (operation is not None or state.is_in_progress)
+
+
 def new_snapshot(
     environment: Environment, command: str, pid: int, host: str, at: datetime | None = None
 ) -> Snapshot:

@@ -15,6 +15,7 @@ import attrs
 from machines.names import StateName
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Failure, Snapshot, Transition
+from statemgr.model.snapshot import interrupted
 from statemgr.store import LockHolder, Store
 
 
@@ -41,9 +42,8 @@ class StatusReport:
     @property
     def interrupted(self) -> bool:
         """A command died without finishing: an operation in flight and no live holder."""
-        return self.holder is None and (
-            self.snapshot.operation is not None or self.snapshot.state.name.is_in_progress
-        )
+        snapshot = self.snapshot
+        return interrupted(snapshot.state.name, snapshot.operation, self.holder is not None)
 
     @property
     def allowed_commands(self) -> tuple[str, ...]:
@@ -169,18 +169,18 @@ class ReadOnlyWorkspace:
     def list(self) -> list[ListEntry]:
         entries = []
         for listing in self.store.list():
-            snapshot = listing.snapshot
-            if snapshot is None:
+            found = listing.summary
+            if found is None:
                 entries.append(ListEntry(listing.name, None, None, error=str(listing.error)))
                 continue
-            report = StatusReport(snapshot, self.store.holder(listing.name))
+            held = self.store.holder(listing.name) is not None
             entries.append(
                 ListEntry(
                     listing.name,
-                    snapshot.state.name,
-                    snapshot.updated_at,
-                    report.in_progress,
-                    report.interrupted,
+                    found.state,
+                    found.updated_at,
+                    in_progress=held,
+                    interrupted=interrupted(found.state, found.operation, held),
                 )
             )
         return entries

@@ -9,7 +9,7 @@ from typing import Protocol
 import attrs
 
 from statemgr.errors import StatemgrError
-from statemgr.model import Snapshot
+from statemgr.model import Snapshot, SnapshotSummary
 
 
 @attrs.frozen
@@ -24,10 +24,10 @@ class LockHolder:
 
 @attrs.frozen
 class Listing:
-    """One environment in ``list``: its snapshot, or the error that kept it from loading."""
+    """One environment in ``list``: its summary, or the error that kept it from being read."""
 
     name: str
-    snapshot: Snapshot | None
+    summary: SnapshotSummary | None
     error: StatemgrError | None = None
 
 
@@ -82,7 +82,11 @@ class Store(Protocol):
         ...
 
     def list(self) -> list[Listing]:
-        """Every environment, sorted by name; an unreadable one carries its error."""
+        """Every environment, sorted by name; an unreadable one carries its error.
+
+        Each file is read as ``serialization.summary`` reads it (the listed fields, the schema
+        version and the top-level shape), not structured whole: ``load`` checks the rest.
+        """
         ...
 
     def lock(

@@ -17,8 +17,9 @@ import builtins
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -32,8 +33,8 @@ from statemgr.errors import (
     StorageError,
 )
 from statemgr.layout import Layout
-from statemgr.model import EnvironmentName, Snapshot
-from statemgr.serialization import dumps, loads
+from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
+from statemgr.serialization import dumps, loads, summary
 from statemgr.store.atomic import (
     folder_guard,
     is_temp_name,
@@ -60,6 +61,9 @@ class LineageConflict(RevisionConflict):
             f"nothing was written"
         )
         self.args = (self.message,)
+
+
+_Read = TypeVar("_Read", Snapshot, SnapshotSummary)
 
 
 def _checked(name: str) -> EnvironmentName:
@@ -102,7 +106,7 @@ class FileStore:
             path = self.layout.state_file(name)
             try:
                 data = self._read(name, path)
-                listings.append(Listing(name, self._parse(name, path, data)))
+                listings.append(Listing(name, self._summarize(name, path, data)))
             except EnvironmentNotFound:
                 continue  # a folder without a state: not an environment
             except StatemgrError as error:
@@ -213,22 +217,31 @@ class FileStore:
             raise StorageError(self._shown(path), "read", error, env=name) from None
 
     def _parse(self, name: EnvironmentName, path: Path, data: bytes) -> Snapshot:
-        shown = self._shown(path)
+        snapshot = self._read_as(loads, name, path, data)
+        self._check_folder(name, path, snapshot.environment.name)
+        return snapshot
+
+    def _summarize(self, name: EnvironmentName, path: Path, data: bytes) -> SnapshotSummary:
+        found = self._read_as(summary, name, path, data)
+        self._check_folder(name, path, found.name)
+        return found
+
+    def _read_as(
+        self, reader: Callable[[bytes, str], _Read], name: EnvironmentName, path: Path, data: bytes
+    ) -> _Read:
         try:
-            snapshot = loads(data, shown)
+            return reader(data, self._shown(path))
         except StateFileUnreadable as error:
             error.env = name
             raise
-        if snapshot.environment.name != name:
+
+    def _check_folder(self, name: EnvironmentName, path: Path, found: str) -> None:
+        if found != name:
             raise StateFileUnreadable(
-                shown,
-                [
-                    f"environment.name is {snapshot.environment.name!r}, but the file is in "
-                    f"the folder of {name!r}"
-                ],
+                self._shown(path),
+                [f"environment.name is {found!r}, but the file is in the folder of {name!r}"],
                 env=name,
             )
-        return snapshot
 
     def _check_on_disk(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> None:
         """Refuse a save unless the disk holds the revision and lineage the writer loaded."""

@@ -135,8 +135,8 @@ def test_list_shows_the_damaged_one_with_its_error(
     store.create(fresh_snapshot("other"))
     listings = store.list()
     assert [listing.name for listing in listings] == ["other", "web"]
-    assert type(listings[1].error) is expected and listings[1].snapshot is None
-    assert listings[0].snapshot is not None
+    assert type(listings[1].error) is expected and listings[1].summary is None
+    assert listings[0].summary is not None
     assert store.layout.state_file("web").read_bytes() == data
 
 

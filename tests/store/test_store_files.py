@@ -168,8 +168,8 @@ def test_names_and_list_are_sorted_and_skip_what_is_not_an_environment(
     assert store.names() == expected
     listings = store.list()
     assert [listing.name for listing in listings] == expected
-    assert all(listing.error is None and listing.snapshot for listing in listings)
-    assert [listing.snapshot.name for listing in listings if listing.snapshot] == expected
+    assert all(listing.error is None and listing.summary for listing in listings)
+    assert [listing.summary.name for listing in listings if listing.summary] == expected
 
 
 def test_list_reports_an_unreadable_environment_with_its_error(store: FileStore) -> None:
@@ -178,10 +178,10 @@ def test_list_reports_an_unreadable_environment_with_its_error(store: FileStore)
     store.layout.state_file("broken").write_bytes(b"{ not json")
     listings = {listing.name: listing for listing in store.list()}
     assert sorted(listings) == ["alpha", "broken", "gamma"]
-    assert listings["broken"].snapshot is None
+    assert listings["broken"].summary is None
     assert isinstance(listings["broken"].error, StateFileUnreadable)
     assert "data/broken/state.json" in str(listings["broken"].error)
-    assert listings["alpha"].snapshot is not None and listings["gamma"].snapshot is not None
+    assert listings["alpha"].summary is not None and listings["gamma"].summary is not None
 
 
 def test_an_empty_workspace_lists_nothing(store: FileStore) -> None:
@@ -251,7 +251,7 @@ def test_list_of_2000_environments_is_fast(store: FileStore) -> None:
     started = time.perf_counter()
     listings = store.list()
     elapsed = time.perf_counter() - started
-    assert len(listings) == 2000 and all(listing.snapshot for listing in listings)
+    assert len(listings) == 2000 and all(listing.summary for listing in listings)
     assert elapsed < 1.0, f"list() of 2000 environments took {elapsed:.3f}s"
 
 
