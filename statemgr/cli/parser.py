@@ -96,7 +96,27 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
-def build_parser() -> Parser:
+_VALUED_OPTIONS = frozenset({"--workdir", "--lock-timeout"})
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (skipping the values of global options), if any."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in _VALUED_OPTIONS:
+            skip = True
+        elif token in HANDLERS:
+            return token
+        elif not token.startswith("-"):
+            return None
+    return None
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The whole grammar; with ``only``, just that command's options (start-up is faster:
+    every command is still listed, only the named one gets its arguments)."""
     parser = Parser(
         prog="statemgr",
         description="Manage deployment environments as a durable state machine.",
@@ -108,6 +128,8 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return commands.add_parser(name, help=help_text)  # listed, not detailed
         sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.set_defaults(command=name)
         return sub
@@ -156,4 +178,5 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; raises ``ArgumentFailure`` on bad arguments, SystemExit(0) on --help."""
-    return build_parser().parse_args(list(argv))
+    arguments = list(argv)
+    return build_parser(command_in(arguments)).parse_args(arguments)
