@@ -19,7 +19,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -45,7 +45,6 @@ from statemgr.store.atomic import (
 )
 from statemgr.store.base import Listing, LockHolder
 from statemgr.store.holders import live_holder
-from statemgr.store.locking import HeldLock, hold_lock
 
 
 class LineageConflict(RevisionConflict):
@@ -62,6 +61,9 @@ class LineageConflict(RevisionConflict):
         )
         self.args = (self.message,)
 
+
+if TYPE_CHECKING:
+    from statemgr.store.locking import HeldLock
 
 _Read = TypeVar("_Read", Snapshot, SnapshotSummary)
 
@@ -184,6 +186,8 @@ class FileStore:
                 raise EnvironmentNotFound(checked, self._shown(target))
 
         shown = self._shown(lock_file)
+        from statemgr.store.locking import hold_lock  # not needed by the reading commands
+
         with hold_lock(lock_file, checked, command, timeout, prepare, shown) as held:
             try:
                 yield held
