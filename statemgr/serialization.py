@@ -229,6 +229,7 @@ class _StatePart:
 class _SummaryDocument:
     """The fields of a state file that ``list`` shows, in the file's own shape."""
 
+    lineage: uuid.UUID
     revision: int
     environment: _NamePart
     state: _StatePart
@@ -279,5 +280,6 @@ def summary(data: bytes | str, source: str = "<bytes>") -> SnapshotSummary:
         state=part.state.name,
         updated_at=part.updated_at,
         revision=part.revision,
+        lineage=part.lineage,
         operation=part.operation,
     )

@@ -228,6 +228,7 @@ class SnapshotSummary:
     state: StateName
     updated_at: datetime
     revision: int
+    lineage: uuid.UUID
     operation: Operation | None = None
 
 
