@@ -77,13 +77,13 @@ class InvalidName(UsageError):
 
     RULE: ClassVar[str] = (
         "a name is 1 to 63 characters of lower-case letters, digits and single dashes, "
-        "starting with a letter (^[a-z][a-z0-9]*(-[a-z0-9]+)*$)"
+        "starting with a letter: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
     )
 
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
-        super().__init__(f"invalid environment name {name!r}: {reason}; {self.RULE}")
+        super().__init__(f"invalid environment name {name!r}: {reason}, but {self.RULE}")
 
 
 class ConfigError(UsageError):

@@ -86,6 +86,7 @@ def configuring_in_flight() -> Snapshot:
         host="ops-1",
         started_at=T0 + timedelta(minutes=3),
         step="ansible_playbook",
+        trace_file="data/staging/traces/20261129T130300.000000Z-deploy-4f2a9c.log",
     )
     return _walk(_created(), HAPPY_PATH[:3], operation=operation)
 
@@ -129,7 +130,7 @@ def test_the_golden_format_has_the_contracts_fields() -> None:
     assert datetime.fromisoformat(document["updated_at"]).utcoffset() is not None
     in_flight = json.loads((GOLDEN / "configuring_in_flight.json").read_bytes())
     assert set(in_flight["operation"]) == {
-        "command", "phase", "step", "pid", "host", "started_at",
+        "command", "phase", "step", "pid", "host", "started_at", "trace_file",
     }  # fmt: skip
 
 

@@ -98,11 +98,11 @@ def _environment_name(document: dict[str, Any], problems: Problems) -> str | Non
         return None
     unknown_keys(table, ENVIRONMENT_KEYS, "environment", problems)
     if "name" not in table:
-        problems.add("environment.name", f"missing; {InvalidName.RULE}")
+        problems.add("environment.name", f"missing: {InvalidName.RULE}")
         return None
     value = table["name"]
     if not isinstance(value, str):
-        problems.add("environment.name", f"{expected('a string', value)}; {InvalidName.RULE}")
+        problems.add("environment.name", f"{expected('a string', value)}: {InvalidName.RULE}")
         return None
     try:
         return str(EnvironmentName(value))

@@ -70,7 +70,7 @@ def _check_unique_names(phase: str, entries: list[Any], problems: Problems) -> N
         if name in first_index:
             problems.add(
                 f"{phase}.steps[{index}].name",
-                f"duplicate step name {shown(name)} (also {phase}.steps[{first_index[name]}]);"
+                f"duplicate step name {shown(name)} (also {phase}.steps[{first_index[name]}]):"
                 " step names are unique within a phase",
             )
         else:
@@ -87,6 +87,14 @@ def _step(entry: object, where: str, ssh_declared: bool, problems: Problems) -> 
     run, call = _step_action(table, where, problems)
     cwd = _optional_string(table, "cwd", where, problems)
     timeout = _timeout(table, where, call is not None, problems)
+    if call is not None:
+        for key in ("cwd", "env"):
+            if key in table:
+                problems.add(
+                    f"{where}.{key}",
+                    f"'{key}' applies to command steps ('run') only: a Python step runs in "
+                    "statemgr's own process (see the step context for its folders)",
+                )
     env = _env(table, where, problems)
     _check_placeholders(_texts(where, run, cwd, env), ssh_declared, problems)
     if len(problems.items) > before or name is None:

@@ -94,6 +94,7 @@ class Operation:
     host: str
     started_at: datetime
     step: str | None = None
+    trace_file: str | None = None
 
 
 @attrs.frozen

@@ -97,7 +97,8 @@ class CommandRun:
         self.save(attrs.evolve(self.snapshot, operation=attrs.evolve(operation, step=step)))
 
     def new_operation(self, phase: Phase) -> Operation:
-        return Operation(self.command, phase, self.pid, self.host, utc_now())
+        trace = self.layout.relative(self.trace.path) if self.trace else None
+        return Operation(self.command, phase, self.pid, self.host, utc_now(), trace_file=trace)
 
     # --- running steps ------------------------------------------------------------------
 
@@ -171,7 +172,10 @@ class CommandRun:
         """The failure record of the operation in flight, stopped by ``signal_name``."""
         operation = self.snapshot.operation
         phase = operation.phase if operation else _phase_of_state(self.snapshot.state.name)
-        trace = self.trace.path if self.trace else None
+        if self.trace is not None:  # interrupted in this process: its own trace
+            trace: str | None = self.layout.relative(self.trace.path)
+        else:  # recover: the trace of the command that died
+            trace = operation.trace_file if operation else None
         return Failure(
             phase=phase,
             failed_step=(operation.step if operation else None) or NO_STEP,
@@ -179,7 +183,7 @@ class CommandRun:
             message=signal_name,
             started_at=operation.started_at if operation else self.snapshot.updated_at,
             failed_at=utc_now(),
-            trace_file=self.layout.relative(trace) if trace else None,
+            trace_file=trace,
         )
 
 

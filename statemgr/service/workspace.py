@@ -190,7 +190,17 @@ class Workspace(ReadOnlyWorkspace):
                 raise EnvironmentInterrupted(
                     checked, operation.command, operation.phase.value, operation.step, operation.pid
                 )
-            yield CommandRun(self.layout, self.store, command, snapshot, self.observer, guard)
+            run = CommandRun(self.layout, self.store, command, snapshot, self.observer, guard)
+            try:
+                yield run
+            except StorageError as error:
+                if run.snapshot.operation is not None:  # the file shows this command mid-way
+                    fix = (error.hint or "fix the storage").removesuffix(", then retry")
+                    error.hint = (
+                        f"{fix}, then run 'statemgr recover {checked}': the environment "
+                        f"shows '{command}' as interrupted"
+                    )
+                raise
 
     def _check_phase_allowed(self, snapshot: Snapshot, phase: Phase, command: str) -> None:
         if PHASE_START_EVENTS[phase] not in snapshot.allowed_events():
