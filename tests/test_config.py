@@ -383,6 +383,16 @@ BAD = {
         "run.steps[0].timeout",
         "command steps",
     ),
+    "cwd on a call": (
+        A_STEP + 'call = "a.b:c"\ncwd = "app"\n',
+        "run.steps[0].cwd",
+        "command steps",
+    ),
+    "env on a call": (
+        A_STEP + 'call = "a.b:c"\nenv = { A = "1" }\n',
+        "run.steps[0].env",
+        "command steps",
+    ),
     "env not a table": (
         HEAD + STEP + 'env = "A=1"\n',
         "provision.steps[0].env",

@@ -155,6 +155,10 @@ def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
     assert recovered.operation is None
     assert recovered.history[-1].command == "recover"
     assert recovered.history[-1].event == "provision_failed"
+    # It points at the dead command's trace, which holds what the step printed so far.
+    assert failure.trace_file == report.snapshot.operation.trace_file
+    assert failure.trace_file is not None and "-provision-" in failure.trace_file
+    assert "slow_apply" in (workspace.layout.root / failure.trace_file).read_text()
 
 
 def test_recover_refuses_an_environment_that_was_not_interrupted(
