@@ -7,7 +7,9 @@ portalocker, and neither does this module.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from statemgr.cli import render
 from statemgr.cli.console import Console
@@ -35,24 +37,26 @@ def status(arguments: argparse.Namespace, console: Console) -> int:
 
 
 def list_environments(arguments: argparse.Namespace, console: Console) -> int:
-    entries = sorted(
-        (entry.to_json() for entry in workspace(console).list()), key=lambda e: e["name"]
-    )
-    if console.json_mode:
-        console.json(entries)
-        return 0
-    for line in render.list_lines(entries):
-        console.out(line)
-    return 0
+    entries = [entry.to_json() for entry in workspace(console).list()]  # sorted by name
+    return _show(console, entries, render.list_lines)
 
 
 def history(arguments: argparse.Namespace, console: Console) -> int:
     entries = [transition_json(line) for line in workspace(console).history(arguments.name)]
+    return _show(console, entries, render.history_lines)
+
+
+def _show(
+    console: Console,
+    entries: list[dict[str, Any]],
+    lines: Callable[[Sequence[dict[str, Any]]], list[str]],
+) -> int:
+    """``entries`` as JSON with --json, else as the lines a person reads."""
     if console.json_mode:
         console.json(entries)
-        return 0
-    for line in render.history_lines(entries):
-        console.out(line)
+    else:
+        for line in lines(entries):
+            console.out(line)
     return 0
 
 
