@@ -340,9 +340,12 @@ class Interrupted(StatemgrError):
         self.step = step
         name = _signal.Signals(signal_number).name
         at = f" at step '{step}'" if step else ""
-        during = f" during {phase}{at}" if phase else ""
+        if phase:
+            outcome = f" during {phase}{at}; recorded as interrupted"
+        else:
+            outcome = " before it changed anything"
         super().__init__(
-            f"environment '{env}': stopped by {name}{during}; recorded as interrupted",
+            f"environment '{env}': stopped by {name}{outcome}",
             env=env,
             hint=f"run 'statemgr status {env}' for next steps",
         )

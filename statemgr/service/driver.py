@@ -60,7 +60,10 @@ class CommandRun:
     # --- persistence --------------------------------------------------------------------
 
     def save(self, snapshot: Snapshot) -> Snapshot:
-        self.snapshot = self.store.save(snapshot)
+        # A signal in the middle of a save would leave the file written but this run
+        # unaware of it; it is raised once the save (and run.snapshot) is complete.
+        with self.guard.atomic():
+            self.snapshot = self.store.save(snapshot)
         return self.snapshot
 
     def save_transition(

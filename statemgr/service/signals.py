@@ -47,6 +47,24 @@ class SignalGuard:
         finally:
             self.deferring = before
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The block runs whole (a save, say); a signal that came meanwhile is raised after it.
+
+        Inside a ``deferred`` block this is that block's business: nothing is raised.
+        """
+        if self.deferring:
+            yield
+            return
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+        if self.pending is not None:
+            number, self.pending = self.pending, None
+            raise Signalled(number)
+
 
 @contextmanager
 def guarded() -> Iterator[SignalGuard]:

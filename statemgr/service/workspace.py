@@ -18,14 +18,15 @@ from statemgr.errors import (
     CommandNotAllowed,
     EnvironmentExists,
     EnvironmentInterrupted,
+    Interrupted,
     StepFailed,
     StorageError,
 )
-from statemgr.model import Environment, EnvironmentName, Snapshot, new_snapshot
+from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, new_snapshot
 from statemgr.model.snapshot import PHASE_START_EVENTS
 from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
 from statemgr.service.observer import Observer
-from statemgr.service.signals import guarded
+from statemgr.service.signals import Signalled, guarded
 from statemgr.service.status import ReadOnlyWorkspace
 from statemgr.store import Store
 
@@ -180,21 +181,25 @@ class Workspace(ReadOnlyWorkspace):
         self, name: str, command: str, *, allow_interrupted: bool = False
     ) -> Iterator[CommandRun]:
         checked = EnvironmentName(name)
-        with (
-            self.store.lock(checked, command, self.lock_timeout),
-            guarded() as guard,
-        ):
-            snapshot = self.store.load(checked)
-            if snapshot.operation is not None and not allow_interrupted:
-                operation = snapshot.operation
-                raise EnvironmentInterrupted(
-                    checked, operation.command, operation.phase.value, operation.step, operation.pid
-                )
-            run = CommandRun(self.layout, self.store, command, snapshot, self.observer, guard)
+        # The handlers are in place before the lock is taken and until after it is let go,
+        # so a signal at any moment of the command is seen; one after the work is done is
+        # too late to stop anything and is ignored.
+        with guarded() as guard:
+            run: CommandRun | None = None
             try:
-                yield run
+                with self.store.lock(checked, command, self.lock_timeout):
+                    snapshot = self.store.load(checked)
+                    if snapshot.operation is not None and not allow_interrupted:
+                        raise _interrupted(checked, snapshot.operation)
+                    run = CommandRun(
+                        self.layout, self.store, command, snapshot, self.observer, guard
+                    )
+                    yield run
+                    guard.deferring = True
+            except Signalled as signalled:  # outside any phase: nothing started, nothing kept
+                raise Interrupted(checked, signalled.signal_number, None, None) from None
             except StorageError as error:
-                if run.snapshot.operation is not None:  # the file shows this command mid-way
+                if run is not None and run.snapshot.operation is not None:
                     fix = (error.hint or "fix the storage").removesuffix(", then retry")
                     error.hint = (
                         f"{fix}, then run 'statemgr recover {checked}': the environment "
@@ -235,6 +240,12 @@ def _step_failed(snapshot: Snapshot) -> StepFailed:
         failure.message,
         failure.trace_file,
         snapshot=snapshot,
+    )
+
+
+def _interrupted(name: str, operation: Operation) -> EnvironmentInterrupted:
+    return EnvironmentInterrupted(
+        name, operation.command, operation.phase.value, operation.step, operation.pid
     )
 
 
