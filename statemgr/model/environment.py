@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import attrs
@@ -48,6 +49,16 @@ class Step:
     cwd: str | None = None
     timeout: float = DEFAULT_STEP_TIMEOUT
     env: dict[str, str] = attrs.field(factory=dict, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        # The config loader says all of this with key paths; this keeps an API caller (and
+        # the state file) from holding a step that could never run or be read back.
+        if (self.run is None) == (self.call is None):
+            raise ValueError(f"step {self.name!r} needs exactly one of run or call")
+        if self.run is not None and not self.run:
+            raise ValueError(f"step {self.name!r}: run is empty")
+        if not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise ValueError(f"step {self.name!r}: timeout must be a positive number of seconds")
 
     @property
     def kind(self) -> str:

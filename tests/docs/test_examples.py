@@ -206,7 +206,9 @@ def step_variable_names() -> list[str]:
     from statemgr.runners import StepContext, step_environment
 
     environment = Environment.new("web")
-    context = StepContext.create(environment, Layout("/w"), "provision", Step("s"), Path("/t"))
+    context = StepContext.create(
+        environment, Layout("/w"), "provision", Step("s", run=("true",)), Path("/t")
+    )
     return sorted(name for name in step_environment(context) if name.startswith("STATEMGR_"))
 
 

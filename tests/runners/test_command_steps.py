@@ -240,6 +240,9 @@ def test_a_working_folder_that_cannot_be_made_fails_the_step(
     assert "cannot create the working folder" in context.trace_file.read_text()
 
 
-def test_a_command_step_without_run_is_a_programming_error(make_context: MakeContext) -> None:
-    with pytest.raises(ValueError, match="non-empty 'run'"):
-        run_step(make_context(Step(name="empty", run=())))
+def test_a_command_step_without_run_cannot_even_be_built() -> None:
+    """Tried: run=() and neither run nor call; the model refuses both, so no runner sees one."""
+    with pytest.raises(ValueError, match="run is empty"):
+        Step(name="empty", run=())
+    with pytest.raises(ValueError, match="exactly one of run or call"):
+        Step(name="nothing")
