@@ -13,7 +13,7 @@ reading command that fails unexpectedly does not import loguru to say so.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +60,7 @@ def logging_session(options: Options, command: str) -> Iterator[None]:
 
         sinks.append(logger.add(sys.stderr, level="DEBUG", format=STDERR_FORMAT, colorize=None))
     logger.enable("statemgr")
+    routed = _route_standard_logging(logger)
     session_log = logger.bind(env=command.partition(" ")[2] or None)
     session_log.info("statemgr {} started in {}", command, options.workdir)
     try:
@@ -76,8 +77,40 @@ def logging_session(options: Options, command: str) -> Iterator[None]:
         session_log.info("statemgr {} done", command)
     finally:
         logger.disable("statemgr")
+        routed()
         for sink in sinks:
             logger.remove(sink)
+
+
+# python-statemachine and portalocker log through the standard logging module.
+ROUTED_LOGGERS = ("statemachine", "portalocker")
+
+
+def _route_standard_logging(logger: Any) -> Callable[[], None]:
+    """Send what ``ROUTED_LOGGERS`` emit through standard logging (WARNING and up, their
+    default level) to loguru's sinks, so it lands in the same log. Returns the undo."""
+    import logging
+
+    class Intercept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            level: str | int
+            try:
+                level = logger.level(record.levelname).name
+            except ValueError:
+                level = record.levelno
+            logger.bind(env=None).opt(exception=record.exc_info).log(
+                level, "{}: {}", record.name, record.getMessage()
+            )
+
+    handler = Intercept(level=logging.DEBUG)
+    for name in ROUTED_LOGGERS:
+        logging.getLogger(name).addHandler(handler)
+
+    def undo() -> None:
+        for name in ROUTED_LOGGERS:
+            logging.getLogger(name).removeHandler(handler)
+
+    return undo
 
 
 def _file_sink(logger: Any, path: Path) -> int:

@@ -330,3 +330,23 @@ def test_failed_destroy_keeps_the_state_and_shows_the_failure(
     human = in_process(capsys, "status", "web").out
     assert "destroy failed at step 'teardown'" in human
     assert "statemgr destroy web" in human
+
+
+def test_warnings_of_the_libraries_reach_the_same_log(workdir: Path, capsys: Capsys) -> None:
+    """Tried: a Python step that logs a warning through standard logging as portalocker
+    and python-statemachine would; both land in logs/statemgr.log during the command."""
+    (workdir / "noisy.py").write_text(
+        "import logging\n"
+        "def step(context):\n"
+        "    logging.getLogger('portalocker').warning('lock file looks odd')\n"
+        "    logging.getLogger('statemachine').warning('machine says hello')\n"
+    )
+    config = workdir / "noisy.toml"
+    config.write_text(
+        '[environment]\nname = "noisy"\n\n[[provision.steps]]\nname = "py"\ncall = "noisy:step"\n'
+    )
+    assert in_process(capsys, "create", str(config)).code == 0
+    assert in_process(capsys, "provision", "noisy").code == 0
+    log = (workdir / "logs" / "statemgr.log").read_text()
+    assert "portalocker: lock file looks odd" in log
+    assert "statemachine: machine says hello" in log
