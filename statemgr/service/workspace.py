@@ -124,6 +124,7 @@ class Workspace(ReadOnlyWorkspace):
             if run.snapshot.state.name is StateName.destroyed:
                 self.observer.note(name, f"environment '{name}' is already destroyed")
                 return run.snapshot
+            self._stop_leftovers(run)
             try:
                 drive(run, Event.destroy, Phase.destroy)
             except DestroyStepFailed as failed:
@@ -147,6 +148,7 @@ class Workspace(ReadOnlyWorkspace):
                 )
             operation = run.snapshot.operation
             pid = f"pid {operation.pid}" if operation else "an unknown process"
+            self._stop_leftovers(run)
             with run.guard.deferred():
                 failure = run.interruption(f"interrupted: {pid} stopped without finishing")
                 record_failure(run, failure)
@@ -206,6 +208,27 @@ class Workspace(ReadOnlyWorkspace):
                         f"shows '{command}' as interrupted"
                     )
                 raise
+
+    def _stop_leftovers(self, run: CommandRun) -> None:
+        """Stop what still runs of the interrupted command's step (after a SIGKILL of
+        statemgr it runs on), before recording the failure or destroying."""
+        operation = run.snapshot.operation
+        if operation is None or operation.step is None:
+            return
+        from statemgr.runners.leftovers import step_processes, stop_processes
+
+        pids = step_processes(self.layout.data_dir(run.name), operation.phase.value, operation.step)
+        if not pids:
+            return
+        listed = " ".join(str(pid) for pid in pids)
+        self.observer.note(
+            run.name,
+            f"stopping what is left of step '{operation.step}' of the interrupted "
+            f"'{operation.command}': pid {listed}",
+        )
+        still = stop_processes(pids)
+        if still:
+            self.observer.note(run.name, f"still running: pid {' '.join(map(str, still))}")
 
     def _check_phase_allowed(self, snapshot: Snapshot, phase: Phase, command: str) -> None:
         if PHASE_START_EVENTS[phase] not in snapshot.allowed_events():

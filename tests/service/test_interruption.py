@@ -17,7 +17,7 @@ from statemgr.errors import EnvironmentInterrupted
 from statemgr.service.status import ReadOnlyWorkspace
 from statemgr.service.workspace import Workspace
 
-from .conftest import ConfigWriter
+from .conftest import ConfigWriter, RecordingObserver
 
 DRIVER = """
 import sys
@@ -117,23 +117,33 @@ def test_signal_mid_step_records_interrupted_and_stops_the_step(
     assert workspace.destroy("web").state.name is StateName.destroyed
 
 
-def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
-    workspace: Workspace, write_config: ConfigWriter
-) -> None:
-    workspace.create(write_config("web", SLOW))
+def _killed_mid_step(workspace: Workspace) -> tuple[int, int]:
+    """provision web, SIGKILLed in its slow step; the step's pid and its child's pid."""
     build = workspace.layout.build_dir("web")
     driver = _start(workspace.layout.root, "provision", "web")
     try:
         step_pid = _wait_for(build / "step.pid")
-        _wait_for(build / "child.pid")
+        child_pid = _wait_for(build / "child.pid")
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait(timeout=10)
     finally:
         if driver.poll() is None:
             driver.kill()
-        # Nothing could stop the step: it is an orphan in its own group; clean it up.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(step_pid, signal.SIGKILL)
+    # Nothing could stop the step: it runs on, an orphan in its own group.
+    assert _alive(step_pid) and _alive(child_pid)
+    return step_pid, child_pid
+
+
+def _cleanup(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
+    workspace: Workspace, write_config: ConfigWriter, observer: RecordingObserver
+) -> None:
+    workspace.create(write_config("web", SLOW))
+    step_pid, child_pid = _killed_mid_step(workspace)
 
     report = ReadOnlyWorkspace(workspace.layout.root).status("web")
     assert report.interrupted and not report.in_progress and report.holder is None
@@ -147,7 +157,14 @@ def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
         workspace.provision("web")
     assert refused.value.exit_code == 3 and "recover" in (refused.value.hint or "")
 
-    recovered = workspace.recover("web")
+    try:
+        recovered = workspace.recover("web")
+        # recover stopped what was left of the step, and said so.
+        assert _wait_dead([step_pid, child_pid]) == []
+        notes = [event[1] for event in observer.events if event[0] == "note"]
+        assert any("left of step 'slow_apply'" in str(note) for note in notes), notes
+    finally:
+        _cleanup(step_pid)
     assert recovered.state.name is StateName.provision_failed
     failure = recovered.state.failure
     assert failure is not None
@@ -159,6 +176,20 @@ def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
     assert failure.trace_file == report.snapshot.operation.trace_file
     assert failure.trace_file is not None and "-provision-" in failure.trace_file
     assert "slow_apply" in (workspace.layout.root / failure.trace_file).read_text()
+
+
+def test_destroy_of_an_interrupted_environment_first_stops_the_dead_step(
+    workspace: Workspace, write_config: ConfigWriter
+) -> None:
+    """Tried: SIGKILL of statemgr mid-step, then destroy (no recover): the step still running
+    is stopped before the destroy steps run, and the environment ends destroyed."""
+    workspace.create(write_config("web", SLOW))
+    step_pid, child_pid = _killed_mid_step(workspace)
+    try:
+        assert workspace.destroy("web").state.name is StateName.destroyed
+        assert _wait_dead([step_pid, child_pid]) == []
+    finally:
+        _cleanup(step_pid)
 
 
 def test_recover_refuses_an_environment_that_was_not_interrupted(
