@@ -8,6 +8,7 @@
     print(ws.status("staging").to_json())
 
 Every failure is a ``statemgr.errors.StatemgrError`` with an ``exit_code`` and a ``kind``.
+Runnable examples (executed by the test suite): docs/embedding.md.
 """
 
 from statemgr import errors

@@ -52,6 +52,12 @@ class Parser(argparse.ArgumentParser):
         raise ArgumentFailure(message, self.format_usage())
 
 
+def _version() -> str:
+    from statemgr import __version__
+
+    return __version__
+
+
 def lock_timeout(text: str) -> float:
     try:
         value = float(text)
@@ -123,6 +129,7 @@ def build_parser(only: str | None = None) -> Parser:
         epilog="Run 'statemgr demo' for a tour; 'statemgr COMMAND --help' for a command.",
     )
     _add_global_options(parser, suppress=False)
+    parser.add_argument("--version", action="version", version=f"statemgr {_version()}")
     common = Parser(add_help=False)
     _add_global_options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

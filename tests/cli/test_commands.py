@@ -350,3 +350,10 @@ def test_warnings_of_the_libraries_reach_the_same_log(workdir: Path, capsys: Cap
     log = (workdir / "logs" / "statemgr.log").read_text()
     assert "portalocker: lock file looks odd" in log
     assert "statemachine: machine says hello" in log
+
+
+def test_version_prints_the_package_version(capsys: Capsys) -> None:
+    from statemgr import __version__
+
+    result = in_process(capsys, "--version")
+    assert result.code == 0 and result.out.strip() == f"statemgr {__version__}"
