@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from machines.names import Phase
 from statemgr.cli.console import Console
 from statemgr.cli.progress import Progress
 from statemgr.cli.reading import show_status
+from statemgr.model import Snapshot
 from statemgr.service.workspace import Workspace
 
 
@@ -107,27 +108,28 @@ def create(arguments: argparse.Namespace, console: Console) -> int:
 
 
 def phase(arguments: argparse.Namespace, console: Console) -> int:
-    with workspace(console) as ws:
-        ws.run_phase(arguments.name, Phase(arguments.command))
-    return finished(console, arguments.name, now_in(console, arguments.name))
+    return _then_status(
+        console, arguments.name, lambda ws: ws.run_phase(arguments.name, Phase(arguments.command))
+    )
 
 
 def deploy(arguments: argparse.Namespace, console: Console) -> int:
-    with workspace(console) as ws:
-        ws.deploy(arguments.name)
-    return finished(console, arguments.name, now_in(console, arguments.name))
+    return _then_status(console, arguments.name, lambda ws: ws.deploy(arguments.name))
 
 
 def destroy(arguments: argparse.Namespace, console: Console) -> int:
-    with workspace(console) as ws:
-        ws.destroy(arguments.name)
-    return finished(console, arguments.name, now_in(console, arguments.name))
+    return _then_status(console, arguments.name, lambda ws: ws.destroy(arguments.name))
 
 
 def recover(arguments: argparse.Namespace, console: Console) -> int:
+    return _then_status(console, arguments.name, lambda ws: ws.recover(arguments.name))
+
+
+def _then_status(console: Console, name: str, command: Callable[[Workspace], Snapshot]) -> int:
+    """Run ``command`` on the workspace, then say where ``name`` stands now."""
     with workspace(console) as ws:
-        ws.recover(arguments.name)
-    return finished(console, arguments.name, now_in(console, arguments.name))
+        command(ws)
+    return finished(console, name, now_in(console, name))
 
 
 def purge(arguments: argparse.Namespace, console: Console) -> int:
