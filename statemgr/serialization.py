@@ -145,9 +145,10 @@ _converter = _make_converter()
 
 
 def to_document(snapshot: Snapshot) -> Document:
-    """The snapshot as plain JSON-ready data."""
+    """The snapshot as plain JSON-ready data, ``schema_version`` first (what a reader, or a
+    person opening the file, needs to know before anything else)."""
     document: Document = _converter.unstructure(snapshot)
-    return document
+    return {"schema_version": document.pop("schema_version"), **document}
 
 
 def dumps(snapshot: Snapshot) -> bytes:
