@@ -60,11 +60,6 @@ def allowed_events(state: StateName) -> tuple[Event, ...]:
     return tuple(Event(event) for event in TRANSITIONS[StateName(state).value])
 
 
-def target_of(state: StateName, event: Event) -> StateName | None:
-    target = TRANSITIONS[StateName(state).value].get(Event(event).value)
-    return StateName(target) if target is not None else None
-
-
 if __name__ == "__main__":
     GENERATED.write_text(render_generated(derive_table()))
     print(f"wrote {GENERATED}")

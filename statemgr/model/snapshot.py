@@ -33,6 +33,13 @@ PHASE_FAILED_EVENTS: dict[Phase, Event] = {
     Phase.release: Event.release_failed,
     Phase.run: Event.run_failed,
 }
+# The state a phase's steps run in (run has no -ing state: its steps run in running).
+PHASE_UNDERWAY_STATES: dict[Phase, StateName] = {
+    Phase.provision: StateName.provisioning,
+    Phase.configure: StateName.configuring,
+    Phase.release: StateName.releasing,
+    Phase.run: StateName.running,
+}
 PHASE_GERUNDS: dict[Phase, str] = {
     Phase.provision: "Provisioning",
     Phase.configure: "Configuring",
@@ -279,9 +286,7 @@ _FAILED_PHASE: dict[StateName, Phase] = {
     StateName.run_failed: Phase.run,
 }
 _IN_PROGRESS_PHASE: dict[StateName, Phase] = {
-    StateName.provisioning: Phase.provision,
-    StateName.configuring: Phase.configure,
-    StateName.releasing: Phase.release,
+    state: phase for phase, state in PHASE_UNDERWAY_STATES.items() if state.is_in_progress
 }
 
 

@@ -21,7 +21,12 @@ from statemgr.errors import Interrupted, StorageError
 from statemgr.layout import Layout
 from statemgr.log import logger
 from statemgr.model import ErrorKind, Failure, Operation, Snapshot, Step, utc_now
-from statemgr.model.snapshot import PHASE_FAILED_EVENTS, PHASE_START_EVENTS, PHASE_SUCCESS_EVENTS
+from statemgr.model.snapshot import (
+    PHASE_FAILED_EVENTS,
+    PHASE_START_EVENTS,
+    PHASE_SUCCESS_EVENTS,
+    PHASE_UNDERWAY_STATES,
+)
 from statemgr.runners import StepContext, StepResult, Trace, run_step, step_variables
 from statemgr.service.observer import Observer
 from statemgr.service.signals import SignalGuard, Signalled
@@ -260,7 +265,7 @@ def record_failure(run: CommandRun, failure: Failure) -> Snapshot:
     if failure.phase is Phase.destroy:
         return record_destroy_failure(run, failure)
     machine = attach(run)
-    if current_state(machine) is not _in_progress_state(failure.phase):
+    if current_state(machine) is not PHASE_UNDERWAY_STATES[failure.phase]:
         # The start transition never reached the file: nothing ran, nothing to record.
         run.save(attrs.evolve(run.snapshot, operation=None))
         return run.snapshot
@@ -284,20 +289,9 @@ def record_destroy_failure(run: CommandRun, failure: Failure) -> Snapshot:
     return run.snapshot
 
 
-_IN_PROGRESS: dict[Phase, StateName] = {
-    Phase.provision: StateName.provisioning,
-    Phase.configure: StateName.configuring,
-    Phase.release: StateName.releasing,
-    Phase.run: StateName.running,
-}
-
-
-def _in_progress_state(phase: Phase) -> StateName:
-    return _IN_PROGRESS[phase]
-
-
 def _phase_of_state(state: StateName) -> Phase:
-    for phase, in_progress in _IN_PROGRESS.items():
-        if in_progress is state:
+    """The phase whose steps run in ``state``; destroy for any other state."""
+    for phase, underway in PHASE_UNDERWAY_STATES.items():
+        if underway is state:
             return phase
     return Phase.destroy
