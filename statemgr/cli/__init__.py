@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _options(namespace: argparse.Namespace) -> Options:
+    from statemgr.store.select import store_spec
+
     workdir = namespace.workdir or os.environ.get("STATEMGR_WORKDIR") or os.getcwd()
     if namespace.command == "demo":  # the demo's workspace is its own folder
         workdir = namespace.dir
@@ -62,6 +64,7 @@ def _options(namespace: argparse.Namespace) -> Options:
         verbose=namespace.verbose,
         quiet=namespace.quiet,
         lock_timeout=namespace.lock_timeout,
+        store=store_spec(namespace.store),
     )
 
 
@@ -72,6 +75,9 @@ def _handler(command: str) -> Handler:
 
 
 def _run(namespace: argparse.Namespace, console: Console) -> int:
+    from statemgr.store.select import check_spec
+
+    check_spec(console.options.store)  # an unknown store is refused before anything runs
     handler = _handler(namespace.command)
     name = getattr(namespace, "name", None)
     if name is not None:  # a bad name is refused before any file (the log too) is touched

@@ -14,7 +14,7 @@ from pathlib import Path
 from machines.names import Phase
 from statemgr.cli.console import Console
 from statemgr.cli.progress import Progress
-from statemgr.cli.reading import show_status
+from statemgr.cli.reading import show_status, store
 from statemgr.model import Snapshot
 from statemgr.service.workspace import Workspace
 
@@ -23,9 +23,11 @@ from statemgr.service.workspace import Workspace
 def workspace(console: Console, workdir: Path | None = None) -> Iterator[Workspace]:
     """A workspace whose progress goes to the console; the live timer stops at the end."""
     progress = Progress(console)
+    workdir = workdir or console.options.workdir
     try:
         yield Workspace(
-            workdir or console.options.workdir,
+            workdir,
+            store=store(console, workdir),
             lock_timeout=console.options.lock_timeout,
             observer=progress,
         )
@@ -63,7 +65,7 @@ def finished(console: Console, name: str, *lines: str) -> int:
 def now_in(console: Console, name: str) -> str:
     from statemgr.service.status import ReadOnlyWorkspace
 
-    report = ReadOnlyWorkspace(console.options.workdir).status(name)
+    report = ReadOnlyWorkspace(console.options.workdir, store=store(console)).status(name)
     state = console.paint(report.snapshot.display_name, "bold")
     following = report.next_steps[0] if report.next_steps else None
     return f"{name}: {state}" + (f"; next: {following}" if following else "")

@@ -43,12 +43,14 @@ class Options:
         verbose: bool = False,
         quiet: bool = False,
         lock_timeout: float = 0.0,
+        store: str = "file",
     ) -> None:
         self.workdir = workdir
         self.json = json
         self.verbose = verbose
         self.quiet = quiet
         self.lock_timeout = lock_timeout
+        self.store = store  # "file" or a postgresql:// URL (see statemgr.store.select)
 
 
 class Console:

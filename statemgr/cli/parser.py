@@ -100,9 +100,16 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
         default=default(0.0),
         help="wait up to SECONDS for a locked environment (default 0: fail at once)",
     )
+    group.add_argument(
+        "--store",
+        metavar="STORE",
+        default=default(None),
+        help="where environments live: 'file' (default) or a postgresql:// URL; "
+        "default $STATEMGR_STORE",
+    )
 
 
-_VALUED_OPTIONS = frozenset({"--workdir", "--lock-timeout"})
+_VALUED_OPTIONS = frozenset({"--workdir", "--lock-timeout", "--store"})
 
 
 def command_in(argv: Sequence[str]) -> str | None:

@@ -14,11 +14,20 @@ from typing import Any
 from statemgr.cli import render
 from statemgr.cli.console import Console
 from statemgr.errors import StorageError, UsageError
+from statemgr.layout import Layout
 from statemgr.service.status import ReadOnlyWorkspace, transition_json
+from statemgr.store.base import Store
+
+
+def store(console: Console, workdir: Path | None = None) -> Store:
+    """The store ``--store`` / STATEMGR_STORE names, for the workspace (default --workdir)."""
+    from statemgr.store.select import open_store
+
+    return open_store(console.options.store, Layout(workdir or console.options.workdir))
 
 
 def workspace(console: Console) -> ReadOnlyWorkspace:
-    return ReadOnlyWorkspace(console.options.workdir)
+    return ReadOnlyWorkspace(console.options.workdir, store=store(console))
 
 
 def show_status(console: Console, name: str) -> None:

@@ -55,12 +55,15 @@ class Trace:
             except FileExistsError:
                 continue
             os.close(descriptor)
-            trace = cls(path)
-            trace.note(
-                f"statemgr trace of '{command}': pid {os.getpid()} on {socket.gethostname()}"
-            )
-            return trace
+            return cls.started(path, command)
         raise FileExistsError(f"cannot create a new trace file in {traces_dir}")
+
+    @classmethod
+    def started(cls, path: Path, command: str) -> Trace:
+        """The trace at ``path`` (a new, empty file) with its first line: who writes it."""
+        trace = cls(path)
+        trace.note(f"statemgr trace of '{command}': pid {os.getpid()} on {socket.gethostname()}")
+        return trace
 
     def note(self, text: str) -> None:
         """Append ``text`` as a timestamped line (starting on a fresh line)."""

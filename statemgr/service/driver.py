@@ -30,7 +30,7 @@ from statemgr.model.snapshot import (
 from statemgr.runners import StepContext, StepResult, Trace, run_step, step_variables
 from statemgr.service.observer import Observer
 from statemgr.service.signals import SignalGuard, Signalled
-from statemgr.store import Store
+from statemgr.store import EnvironmentLock
 
 START_PHASES: dict[str, Phase] = {event.value: phase for phase, event in PHASE_START_EVENTS.items()}
 NO_STEP = "(none)"
@@ -49,7 +49,7 @@ class CommandRun:
     """The context of one state-changing command, holding the environment's lock."""
 
     layout: Layout
-    store: Store
+    lock: EnvironmentLock  # held: every save goes through it
     command: str
     snapshot: Snapshot
     observer: Observer
@@ -57,6 +57,7 @@ class CommandRun:
     pid: int = attrs.field(factory=os.getpid)
     host: str = attrs.field(factory=socket.gethostname)
     trace: Trace | None = None
+    trace_name: str | None = None  # the run's name, as failure.trace_file records it
 
     @property
     def name(self) -> str:
@@ -68,7 +69,7 @@ class CommandRun:
         # A signal in the middle of a save would leave the file written but this run
         # unaware of it; it is raised once the save (and run.snapshot) is complete.
         with self.guard.atomic():
-            self.snapshot = self.store.save(snapshot)
+            self.snapshot = self.lock.save(snapshot)
         return self.snapshot
 
     def save_transition(
@@ -105,19 +106,16 @@ class CommandRun:
         self.save(attrs.evolve(self.snapshot, operation=attrs.evolve(operation, step=step)))
 
     def new_operation(self, phase: Phase) -> Operation:
-        trace = self.layout.relative(self.trace.path) if self.trace else None
+        trace = self.trace_name if self.trace else None
         return Operation(self.command, phase, self.pid, self.host, utc_now(), trace_file=trace)
 
     # --- running steps ------------------------------------------------------------------
 
     def open_trace(self) -> Trace:
         if self.trace is None:
-            folder = self.layout.traces_dir(self.name)
-            try:
-                self.trace = Trace.open(folder, self.command)
-            except OSError as error:
-                where = self.layout.relative(folder)
-                raise StorageError(where, "create a trace file in", error, env=self.name) from None
+            opened = self.lock.open_trace(self.command)
+            self.trace = Trace.started(opened.path, self.command)
+            self.trace_name = opened.name
         return self.trace
 
     def run_steps(self, phase: Phase) -> Failure | None:
@@ -173,15 +171,20 @@ class CommandRun:
             started_at=result.started_at,
             failed_at=result.finished_at,
             exit_code=result.exit_code,
-            trace_file=self.layout.relative(self.open_trace().path),
+            trace_file=self._trace_name(),
         )
+
+    def _trace_name(self) -> str:
+        self.open_trace()
+        assert self.trace_name is not None
+        return self.trace_name
 
     def interruption(self, signal_name: str) -> Failure:
         """The failure record of the operation in flight, stopped by ``signal_name``."""
         operation = self.snapshot.operation
         phase = operation.phase if operation else _phase_of_state(self.snapshot.state.name)
         if self.trace is not None:  # interrupted in this process: its own trace
-            trace: str | None = self.layout.relative(self.trace.path)
+            trace: str | None = self.trace_name
         else:  # recover: the trace of the command that died
             trace = operation.trace_file if operation else None
         return Failure(

@@ -164,7 +164,7 @@ class ReadOnlyWorkspace:
         return StatusReport(snapshot, self.store.holder(checked))
 
     def history(self, name: str) -> tuple[Transition, ...]:
-        return self.load(name).history
+        return self.store.history(EnvironmentName(name))
 
     def list(self) -> list[ListEntry]:
         entries = []

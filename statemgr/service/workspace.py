@@ -73,11 +73,11 @@ class Workspace(ReadOnlyWorkspace):
         name = str(environment.name)
         if self.store.exists(name):
             raise EnvironmentExists(name)
-        with self.store.lock(name, "create", self.lock_timeout, create=True):
+        with self.store.lock(name, "create", self.lock_timeout, create=True) as held:
             if self.store.exists(name):
                 raise EnvironmentExists(name)
             snapshot = new_snapshot(environment, "create", os.getpid(), _host())
-            created = self.store.create(snapshot)
+            created = held.create(snapshot)
             _make_folder(self.layout.build_dir(name))
         return created
 
@@ -157,9 +157,9 @@ class Workspace(ReadOnlyWorkspace):
     def purge(self, name: str, *, force: bool = False) -> None:
         """Remove data/NAME and build/NAME of a destroyed environment (any state with force)."""
         checked = EnvironmentName(name)
-        with self.store.lock(checked, "purge", self.lock_timeout):
+        with self.store.lock(checked, "purge", self.lock_timeout) as held:
             if not force:
-                snapshot = self.store.load(checked)
+                snapshot = held.load()
                 if snapshot.state.name is not StateName.destroyed:
                     raise CommandNotAllowed(
                         checked,
@@ -174,7 +174,7 @@ class Workspace(ReadOnlyWorkspace):
                     shutil.rmtree(build)
             except OSError as error:
                 raise StorageError(str(build), "remove", error, env=checked) from None
-            self.store.delete(checked)
+            held.delete()
 
     # --- internals ------------------------------------------------------------------------
 
@@ -189,13 +189,11 @@ class Workspace(ReadOnlyWorkspace):
         with guarded() as guard:
             run: CommandRun | None = None
             try:
-                with self.store.lock(checked, command, self.lock_timeout):
-                    snapshot = self.store.load(checked)
+                with self.store.lock(checked, command, self.lock_timeout) as held:
+                    snapshot = held.load()
                     if snapshot.operation is not None and not allow_interrupted:
                         raise _interrupted(checked, snapshot.operation)
-                    run = CommandRun(
-                        self.layout, self.store, command, snapshot, self.observer, guard
-                    )
+                    run = CommandRun(self.layout, held, command, snapshot, self.observer, guard)
                     yield run
                     guard.deferring = True
             except Signalled as signalled:  # outside any phase: nothing started, nothing kept

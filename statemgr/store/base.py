@@ -1,15 +1,17 @@
-"""The store interface the rest of statemgr uses; backends (file, later PostgreSQL) implement it."""
+"""The store interface the rest of statemgr uses; backends (file, PostgreSQL) implement it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 import attrs
 
 from statemgr.errors import StatemgrError
-from statemgr.model import Snapshot, SnapshotSummary
+from statemgr.model import Snapshot, SnapshotSummary, Transition
 
 
 @attrs.frozen
@@ -31,8 +33,22 @@ class Listing:
     error: StatemgrError | None = None
 
 
+@attrs.frozen
+class OpenedTrace:
+    """A command run's trace: a new local file the steps append to, and the run's name.
+
+    ``name`` is what ``failure.trace_file`` records and ``logs --run`` accepts.
+    """
+
+    path: Path
+    name: str
+
+
 class EnvironmentLock(Protocol):
-    """A held lock. Released when the ``with`` block of ``Store.lock`` ends."""
+    """A held lock, and every write to its environment: writes go through the lock that
+    holds it (in PostgreSQL, the very session that holds it). Released when the ``with``
+    block of ``Store.lock`` ends; unusable after that.
+    """
 
     @property
     def name(self) -> str: ...
@@ -40,9 +56,41 @@ class EnvironmentLock(Protocol):
     @property
     def holder(self) -> LockHolder: ...
 
+    def load(self) -> Snapshot:
+        """The environment's snapshot as last saved."""
+        ...
+
+    def create(self, snapshot: Snapshot) -> Snapshot:
+        """Store the environment's first snapshot at revision 1 and return it.
+
+        Refused with ``EnvironmentExists`` when the name already has a state.
+        """
+        ...
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        """Store ``snapshot`` as revision ``snapshot.revision + 1`` and return what was written.
+
+        ``snapshot.revision`` is the revision the writer loaded; when the stored revision (or
+        lineage) is another one, nothing is written and ``RevisionConflict`` is raised.
+        """
+        ...
+
+    def delete(self) -> None:
+        """Remove the environment's data (state, history, traces)."""
+        ...
+
+    def open_trace(self, command: str) -> OpenedTrace:
+        """A new trace for a run of ``command`` (``StorageError`` when it cannot be made)."""
+        ...
+
+    def watch(self, on_lost: Callable[[], None]) -> None:
+        """Call ``on_lost`` (from another thread) if the lock is lost while held."""
+        ...
+
 
 class Store(Protocol):
-    """Durable snapshots of environments, one per name.
+    """Durable snapshots of environments, one per name: the readers, and the lock through
+    which every write goes (``EnvironmentLock``).
 
     Errors (all from ``statemgr.errors``): ``EnvironmentNotFound``, ``EnvironmentExists``,
     ``StateFileUnreadable`` / ``NewerSchema`` (the file is left byte for byte as it was),
@@ -58,23 +106,8 @@ class Store(Protocol):
         """The environment's snapshot as last saved."""
         ...
 
-    def create(self, snapshot: Snapshot) -> Snapshot:
-        """Store a new environment's first snapshot at revision 1 and return it.
-
-        Refused with ``EnvironmentExists`` when the name already has a state.
-        """
-        ...
-
-    def save(self, snapshot: Snapshot) -> Snapshot:
-        """Store ``snapshot`` as revision ``snapshot.revision + 1`` and return what was written.
-
-        ``snapshot.revision`` is the revision the writer loaded; when the revision on disk is
-        another one, nothing is written and ``RevisionConflict`` is raised.
-        """
-        ...
-
-    def delete(self, name: str) -> None:
-        """Remove the environment's data (state, lock, traces)."""
+    def history(self, name: str) -> tuple[Transition, ...]:
+        """Every transition of the environment, oldest first."""
         ...
 
     def names(self) -> list[str]:

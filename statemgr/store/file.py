@@ -63,7 +63,8 @@ class LineageConflict(RevisionConflict):
 
 
 if TYPE_CHECKING:
-    from statemgr.store.locking import HeldLock
+    from statemgr.model import Transition
+    from statemgr.store.file_lock import FileLock
 
 _Read = TypeVar("_Read", Snapshot, SnapshotSummary)
 
@@ -99,7 +100,10 @@ class FileStore:
         path = self.layout.state_file(checked)
         return self._parse(checked, path, self._read(checked, path))
 
-    def names(self) -> list[str]:
+    def history(self, name: str) -> tuple[Transition, ...]:
+        return self.load(name).history
+
+    def names(self) -> builtins.list[str]:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]
 
     def list(self) -> list[Listing]:
@@ -118,7 +122,7 @@ class FileStore:
     def holder(self, name: str) -> LockHolder | None:
         return live_holder(self.layout.lock_file(_checked(name)))
 
-    # --- writing -----------------------------------------------------------------------
+    # --- writing (through ``FileLock``, the held lock) ------------------------------------
 
     def create(self, snapshot: Snapshot) -> Snapshot:
         name = _checked(snapshot.environment.name)
@@ -172,7 +176,7 @@ class FileStore:
     @contextlib.contextmanager
     def lock(
         self, name: str, command: str, timeout: float = 0.0, *, create: bool = False
-    ) -> Iterator[HeldLock]:
+    ) -> Iterator[FileLock]:
         checked = _checked(name)
         folder, target = self.layout.data_dir(checked), self.layout.state_file(checked)
         lock_file = self.layout.lock_file(checked)
@@ -186,11 +190,12 @@ class FileStore:
                 raise EnvironmentNotFound(checked, self._shown(target))
 
         shown = self._shown(lock_file)
-        from statemgr.store.locking import hold_lock  # not needed by the reading commands
+        from statemgr.store.file_lock import FileLock  # not needed by the reading commands
+        from statemgr.store.locking import hold_lock
 
         with hold_lock(lock_file, checked, command, timeout, prepare, shown) as held:
             try:
-                yield held
+                yield FileLock(self, held)
             finally:
                 if any(made) and not target.exists():
                     _remove_unused(folder, lock_file)

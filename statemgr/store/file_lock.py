@@ -1,0 +1,73 @@
+"""The file store's held lock: the flock on data/NAME/state.lock, and the writes that go
+through it (``statemgr.store.EnvironmentLock``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from statemgr.errors import StorageError
+from statemgr.model import Snapshot
+from statemgr.store.base import LockHolder, OpenedTrace
+from statemgr.store.locking import HeldLock
+from statemgr.store.traces import new_trace_file
+
+if TYPE_CHECKING:
+    from statemgr.store.file import FileStore
+
+
+@attrs.frozen
+class FileLock:
+    """A lock this process holds on one environment of a ``FileStore``."""
+
+    store: FileStore
+    held: HeldLock
+
+    @property
+    def name(self) -> str:
+        return self.held.name
+
+    @property
+    def holder(self) -> LockHolder:
+        return self.held.holder
+
+    @property
+    def path(self) -> Path:
+        """The lock file."""
+        return self.held.path
+
+    def load(self) -> Snapshot:
+        return self.store.load(self.name)
+
+    def create(self, snapshot: Snapshot) -> Snapshot:
+        self._check(snapshot)
+        return self.store.create(snapshot)
+
+    def save(self, snapshot: Snapshot) -> Snapshot:
+        self._check(snapshot)
+        return self.store.save(snapshot)
+
+    def delete(self) -> None:
+        self.store.delete(self.name)
+
+    def open_trace(self, command: str) -> OpenedTrace:
+        layout = self.store.layout
+        folder = layout.traces_dir(self.name)
+        try:
+            path = new_trace_file(folder, command)
+        except OSError as error:
+            where = layout.relative(folder)
+            raise StorageError(where, "create a trace file in", error, env=self.name) from None
+        return OpenedTrace(path=path, name=layout.relative(path))
+
+    def watch(self, on_lost: Callable[[], None]) -> None:
+        """A flock is lost only with its process: nothing to watch."""
+
+    def _check(self, snapshot: Snapshot) -> None:
+        if snapshot.environment.name != self.name:
+            raise ValueError(
+                f"the lock of '{self.name}' cannot write '{snapshot.environment.name}'"
+            )
