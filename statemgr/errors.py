@@ -96,6 +96,18 @@ class ConfigError(UsageError):
         super().__init__(f"invalid config {path}: {listed}")
 
 
+class TraceNotFound(UsageError):
+    """``logs --run RUN`` naming no run of the environment."""
+
+    def __init__(self, env: str, run: str) -> None:
+        self.run = run
+        super().__init__(
+            f"environment '{env}' has no traced run {run!r}",
+            env=env,
+            hint=f"the runs are listed by 'statemgr logs {env} --list'",
+        )
+
+
 # --- exit 3: not allowed in the current state ------------------------------------------
 
 

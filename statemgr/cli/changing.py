@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from machines.names import Phase
-from statemgr.cli.console import Console
+from statemgr.cli.console import Console, shown
 from statemgr.cli.progress import Progress
 from statemgr.cli.reading import show_status, store
 from statemgr.model import Snapshot
@@ -33,13 +33,6 @@ def workspace(console: Console, workdir: Path | None = None) -> Iterator[Workspa
         )
     finally:
         progress.close()
-
-
-def shown(path: Path) -> str:
-    """``path`` as a person would type it: relative to the current folder when inside it."""
-    here = Path.cwd().absolute()
-    path = path.absolute()
-    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
 def suggest(console: Console, command: str) -> str:

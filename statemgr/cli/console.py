@@ -113,6 +113,13 @@ class Console:
             self.err(self.paint_err("hint: ", "yellow") + _one_line(hint))
 
 
+def shown(path: Path) -> str:
+    """``path`` as a person would type it: relative to the current folder when inside it."""
+    here = Path.cwd().absolute()
+    path = path.absolute()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
+
+
 def _styled(text: str, style: str) -> str:
     codes = ";".join(STYLES[part] for part in style.split("+"))
     return f"\x1b[{codes}m{text}\x1b[0m"

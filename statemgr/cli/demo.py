@@ -13,8 +13,8 @@ import argparse
 import shlex
 from pathlib import Path
 
-from statemgr.cli.changing import shown, suggest, workspace
-from statemgr.cli.console import Console
+from statemgr.cli.changing import suggest, workspace
+from statemgr.cli.console import Console, shown
 from statemgr.cli.reading import show_status
 from statemgr.errors import StateFileUnreadable, StatemgrError
 from statemgr.service.workspace import Workspace

@@ -21,6 +21,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "status": ("statemgr.cli.reading", "status"),
     "list": ("statemgr.cli.reading", "list_environments"),
     "history": ("statemgr.cli.reading", "history"),
+    "logs": ("statemgr.cli.traces", "logs"),
     "diagram": ("statemgr.cli.reading", "diagram"),
     "validate": ("statemgr.cli.changing", "validate"),
     "create": ("statemgr.cli.changing", "create"),
@@ -176,6 +177,15 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         if name == "purge":
             sub.add_argument("--force", action="store_true", help="purge in any state")
     command("list", "list every environment")
+    logs = command("logs", "show the trace of a command run (what its steps printed)")
+    logs.add_argument("name", metavar="NAME", help="the environment")
+    logs.add_argument(
+        "--run", metavar="RUN", help="this run (as --list and failure.trace_file name it)"
+    )
+    logs.add_argument(
+        "--follow", action="store_true", help="follow a run in progress until it ends"
+    )
+    logs.add_argument("--list", action="store_true", help="list the runs: started, command, result")
     diagram = command("diagram", "draw the lifecycle statechart")
     diagram.add_argument("--format", choices=DIAGRAM_FORMATS, default="mermaid")
     diagram.add_argument("--env", metavar="NAME", help="highlight this environment's state")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 
 from machines.names import Phase
-from statemgr.cli.console import Console
+from statemgr.cli.console import Console, shown
 from statemgr.model import Snapshot, Step
 from statemgr.runners.base import StepResult
 from statemgr.service.observer import Observer
@@ -39,13 +39,20 @@ class Progress(Observer):
         self._step_started = 0.0
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._trace: str | None = None
 
     # --- the service's events ---------------------------------------------------------
+
+    def trace_opened(self, env: str, trace_file: str) -> None:
+        path = self.console.options.workdir / trace_file
+        self._trace = shown(path) if path.is_file() else trace_file
 
     def phase_started(self, env: str, phase: Phase, steps: Sequence[Step]) -> None:
         self._phase_started = time.monotonic()
         count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}" if steps else "no steps"
-        self._line(self._paint(f"{phase.value} {env}", "bold") + f": {count}")
+        trace = f"; trace: {self._trace}" if self._trace else ""
+        self._trace = None  # once a command: every phase of it writes to the same trace
+        self._line(self._paint(f"{phase.value} {env}", "bold") + f": {count}{trace}")
 
     def step_started(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
         self._label = f"[{index}/{total}] {phase.value}: {step.name}"

@@ -13,6 +13,17 @@ def _plain(text: str, _style: str) -> str:
     return text
 
 
+def when(iso: str | None) -> str:
+    """``2026-11-29 14:00:00 CET``: the local time, to the second (JSON keeps the ISO time)."""
+    if not iso:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
+
+
 def age(iso: str | None, now: datetime | None = None) -> str:
     """``2026-11-29T13:00:00+00:00 (3m ago)``."""
     if not iso:

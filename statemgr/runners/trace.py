@@ -18,14 +18,11 @@ from pathlib import Path
 
 import attrs
 
+from statemgr.model.traces import END_TEXT, trace_file_name
+
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _file_time(moment: datetime) -> str:
-    """``20261129T130000.123456Z``: sortable, no characters a file name dislikes."""
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 def _line_time() -> str:
@@ -48,7 +45,7 @@ class Trace:
         now = datetime.now(UTC)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
         for _attempt in range(5):
-            name = f"{_file_time(now)}-{safe_command}-{secrets.token_hex(3)}.log"
+            name = trace_file_name(now, safe_command, secrets.token_hex(3))
             path = traces_dir / name
             try:
                 descriptor = os.open(path, flags, FILE_MODE)
@@ -68,6 +65,10 @@ class Trace:
     def note(self, text: str) -> None:
         """Append ``text`` as a timestamped line (starting on a fresh line)."""
         self.write(f"{_line_time()} {text.rstrip()}\n", fresh_line=True)
+
+    def end(self, result: str) -> None:
+        """The run's last line: how it ended (``statemgr.model.traces.RESULTS``)."""
+        self.note(f"{END_TEXT}{result}")
 
     def write(self, text: str | bytes, *, fresh_line: bool = False) -> None:
         """Append ``text`` as it is; with ``fresh_line``, first end an unfinished last line."""

@@ -116,6 +116,7 @@ class CommandRun:
             opened = self.lock.open_trace(self.command)
             self.trace = Trace.started(opened.path, self.command)
             self.trace_name = opened.name
+            self.observer.trace_opened(self.name, opened.name)
         return self.trace
 
     def run_steps(self, phase: Phase) -> Failure | None:

@@ -17,6 +17,9 @@ from statemgr.runners.base import StepResult
 class Observer:
     """Receives progress events of phase commands. The library never prints."""
 
+    def trace_opened(self, env: str, trace_file: str) -> None:
+        """The command's trace was created; ``trace_file`` names the run (``statemgr logs``)."""
+
     def phase_started(self, env: str, phase: Phase, steps: Sequence[Step]) -> None:
         """A phase begins; ``steps`` are the steps it will run, in order."""
 

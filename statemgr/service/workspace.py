@@ -28,6 +28,7 @@ from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record
 from statemgr.service.observer import Observer
 from statemgr.service.signals import Signalled, guarded
 from statemgr.service.status import ReadOnlyWorkspace
+from statemgr.service.traces import end_trace
 from statemgr.store import Store
 
 # What deploy runs next from each steady state.
@@ -194,8 +195,13 @@ class Workspace(ReadOnlyWorkspace):
                     if snapshot.operation is not None and not allow_interrupted:
                         raise _interrupted(checked, snapshot.operation)
                     run = CommandRun(self.layout, held, command, snapshot, self.observer, guard)
-                    yield run
+                    try:
+                        yield run
+                    except BaseException as error:
+                        end_trace(run.trace, error)
+                        raise
                     guard.deferring = True
+                    end_trace(run.trace, None)
             except Signalled as signalled:  # outside any phase: nothing started, nothing kept
                 raise Interrupted(checked, signalled.signal_number, None, None) from None
             except StorageError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from statemgr.model.traces import TraceRun
     from statemgr.store.base import EnvironmentLock, Listing, LockHolder, OpenedTrace, Store
     from statemgr.store.file import FileStore, LineageConflict
     from statemgr.store.select import open_store
@@ -19,6 +20,7 @@ __all__ = [
     "LockHolder",
     "OpenedTrace",
     "Store",
+    "TraceRun",
     "open_store",
 ]
 
@@ -28,6 +30,7 @@ _HOMES = {
     "LockHolder": "statemgr.store.base",
     "OpenedTrace": "statemgr.store.base",
     "Store": "statemgr.store.base",
+    "TraceRun": "statemgr.model.traces",
     "FileStore": "statemgr.store.file",
     "LineageConflict": "statemgr.store.file",
     "open_store": "statemgr.store.select",

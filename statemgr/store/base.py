@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -12,6 +13,10 @@ import attrs
 
 from statemgr.errors import StatemgrError
 from statemgr.model import Snapshot, SnapshotSummary, Transition
+from statemgr.model.traces import TraceRun
+
+TRACE_CHUNK = 1 << 20
+"""The most ``read_trace`` returns by default (1 MiB): read a long trace in pieces."""
 
 
 @attrs.frozen
@@ -135,4 +140,21 @@ class Store(Protocol):
 
     def holder(self, name: str) -> LockHolder | None:
         """The live command holding the lock, or None; never waits and never disturbs a writer."""
+        ...
+
+    # --- traces (read by ``statemgr logs``; never wait, never disturb a writer) ---------
+
+    def runs(self, name: str) -> builtins.list[TraceRun]:
+        """The traced command runs of the environment, oldest first.
+
+        ``EnvironmentNotFound`` when the environment has no state.
+        """
+        ...
+
+    def read_trace(self, name: str, run: str, offset: int = 0, limit: int = TRACE_CHUNK) -> bytes:
+        """At most ``limit`` bytes of the trace of ``run`` (a ``TraceRun.run``, or the
+        ``trace_file`` of a failure), from byte ``offset``; empty at its current end.
+
+        ``TraceNotFound`` when the environment has no such run.
+        """
         ...

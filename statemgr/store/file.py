@@ -34,6 +34,7 @@ from statemgr.errors import (
 )
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
+from statemgr.model.traces import TraceRun
 from statemgr.serialization import dumps, loads, summary
 from statemgr.store.atomic import (
     folder_guard,
@@ -43,8 +44,9 @@ from statemgr.store.atomic import (
     replace_file,
     sync_folder,
 )
-from statemgr.store.base import Listing, LockHolder
+from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.holders import live_holder
+from statemgr.store.traces import list_runs, read_trace
 
 
 class LineageConflict(RevisionConflict):
@@ -121,6 +123,12 @@ class FileStore:
 
     def holder(self, name: str) -> LockHolder | None:
         return live_holder(self.layout.lock_file(_checked(name)))
+
+    def runs(self, name: str) -> builtins.list[TraceRun]:
+        return list_runs(self.layout, _checked(name))
+
+    def read_trace(self, name: str, run: str, offset: int = 0, limit: int = TRACE_CHUNK) -> bytes:
+        return read_trace(self.layout, _checked(name), run, offset, limit)
 
     # --- writing (through ``FileLock``, the held lock) ------------------------------------
 

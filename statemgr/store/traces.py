@@ -1,6 +1,12 @@
-"""Trace files of command runs: data/NAME/traces/<UTC time>-<command>-<id>.log.
+"""Trace files of command runs in the file store: data/NAME/traces/<UTC time>-<command>-<id>.log.
 
-The store makes the (empty, private) file; the steps' runners append to it.
+The store makes the (empty, private) file; the steps' runners append to it. The readers
+(``list_runs``, ``read_trace``) are what ``statemgr logs`` reads through ``FileStore``.
+
+A run's name is the file's path relative to the workspace (``data/NAME/traces/X.log``),
+as ``failure.trace_file`` holds it; ``read_trace`` also takes the bare file name or any
+path ending in it, so a ``trace_file`` copied from another machine's output works too.
+Only names of the trace pattern inside the environment's own traces folder are read.
 """
 
 from __future__ import annotations
@@ -11,14 +17,20 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+from statemgr.errors import EnvironmentNotFound, StorageError, TraceNotFound
+from statemgr.layout import Layout
+from statemgr.model.traces import (
+    TRACE_NAME,
+    TraceRun,
+    end_line_result,
+    parse_trace_name,
+    trace_file_name,
+)
+
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _file_time(moment: datetime) -> str:
-    """``20261129T130000.123456Z``: sortable, no characters a file name dislikes."""
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+_TAIL = 4096
 
 
 def new_trace_file(traces_dir: Path, command: str) -> Path:
@@ -29,7 +41,7 @@ def new_trace_file(traces_dir: Path, command: str) -> Path:
     now = datetime.now(UTC)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
     for _attempt in range(5):
-        path = traces_dir / f"{_file_time(now)}-{safe_command}-{secrets.token_hex(3)}.log"
+        path = traces_dir / trace_file_name(now, safe_command, secrets.token_hex(3))
         try:
             descriptor = os.open(path, flags, FILE_MODE)
         except FileExistsError:
@@ -37,3 +49,69 @@ def new_trace_file(traces_dir: Path, command: str) -> Path:
         os.close(descriptor)
         return path
     raise FileExistsError(f"cannot create a new trace file in {traces_dir}")
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def list_runs(layout: Layout, name: str) -> list[TraceRun]:
+    """Every trace of ``name``, oldest first (the names sort by their start time)."""
+    _check_exists(layout, name)
+    folder = layout.traces_dir(name)
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted(e.name for e in entries if TRACE_NAME.fullmatch(e.name))
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise StorageError(layout.relative(folder), "list", error, env=name) from None
+    runs = []
+    for file_name in found:
+        parsed = parse_trace_name(file_name)
+        assert parsed is not None  # matched TRACE_NAME
+        path = folder / file_name
+        started, command = parsed
+        result = end_line_result(_tail(layout, name, path))
+        runs.append(TraceRun(layout.relative(path), started, command, result))
+    return runs
+
+
+def read_trace(layout: Layout, name: str, run: str, offset: int, limit: int) -> bytes:
+    """At most ``limit`` bytes of the run's trace from ``offset``."""
+    path = trace_path(layout, name, run)
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(0, offset))
+            return stream.read(max(0, limit))
+    except FileNotFoundError:
+        _check_exists(layout, name)
+        raise TraceNotFound(name, run) from None
+    except OSError as error:
+        raise StorageError(layout.relative(path), "read", error, env=name) from None
+
+
+def trace_path(layout: Layout, name: str, run: str) -> Path:
+    """The file of ``run``: its last path part must be a trace name; nothing else is read."""
+    file_name = run.replace("\\", "/").rpartition("/")[2]
+    if not TRACE_NAME.fullmatch(file_name):
+        _check_exists(layout, name)
+        raise TraceNotFound(name, run)
+    return layout.traces_dir(name) / file_name
+
+
+def _check_exists(layout: Layout, name: str) -> None:
+    state = layout.state_file(name)
+    if not state.is_file():
+        raise EnvironmentNotFound(name, layout.relative(state))
+
+
+def _tail(layout: Layout, name: str, path: Path) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            end = stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, end - _TAIL))
+            return stream.read()
+    except FileNotFoundError:  # removed meanwhile (purge)
+        return b""
+    except OSError as error:
+        raise StorageError(layout.relative(path), "read", error, env=name) from None
