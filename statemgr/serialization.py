@@ -12,10 +12,8 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
-import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
@@ -25,14 +23,29 @@ from statemgr.errors import InvalidName, NewerSchema, StateFileUnreadable
 from statemgr.model import (
     SCHEMA_VERSION,
     EnvironmentName,
-    ErrorKind,
-    Operation,
-    Phase,
     Snapshot,
     SnapshotSummary,
-    StateName,
     Step,
     Transition,
+)
+from statemgr.model.listed import (
+    REQUIRED_KEYS,
+    SNAPSHOT_KEYS,
+    ListedFields,
+    NamePart,
+    StatePart,
+    picked,
+)
+from statemgr.model.values import (
+    ENUM_WORDS,
+    aware_datetime,
+    enum_member,
+    environment_name,
+    step_run,
+    strict_float,
+    strict_int,
+    strict_str,
+    uuid_from_text,
 )
 
 Document = dict[str, Any]
@@ -40,64 +53,6 @@ Migration = Callable[[Document], Document]
 
 # MIGRATIONS[n] turns a version-n document into a version-(n + 1) document.
 MIGRATIONS: dict[int, Migration] = {}
-
-
-def _strict_str(value: object, _type: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _strict_int(value: object, _type: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
-    return value
-
-
-def _strict_float(value: object, _type: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    return float(value)
-
-
-def _aware_datetime(value: object, _type: object) -> datetime:
-    text = _strict_str(value, str)
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"time {text!r} has no UTC offset")
-    return parsed
-
-
-def _uuid(value: object, _type: object) -> uuid.UUID:
-    return uuid.UUID(_strict_str(value, str))
-
-
-def _environment_name(value: object, _type: object) -> EnvironmentName:
-    return EnvironmentName(_strict_str(value, str))
-
-
-def _enum_member(value: object, enum_type: type[Enum]) -> Enum:
-    text = _strict_str(value, str)
-    try:
-        return enum_type(text)
-    except ValueError:
-        known = ", ".join(member.value for member in enum_type)
-        raise ValueError(f"unknown {_ENUM_WORDS[enum_type]} {text!r} (known: {known})") from None
-
-
-_ENUM_WORDS: dict[type[Enum], str] = {
-    StateName: "state",
-    Phase: "phase",
-    ErrorKind: "error kind",
-}
-
-
-def _step_run(value: object, _type: object) -> tuple[str, ...] | str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
-        return tuple(value)
-    raise TypeError("expected a string or a non-empty list of strings")
 
 
 def _describe(exception: BaseException, expected: type | None) -> str:
@@ -109,21 +64,21 @@ def _describe(exception: BaseException, expected: type | None) -> str:
 
 def _make_converter() -> cattrs.Converter:
     converter = make_converter(forbid_extra_keys=True)
-    converter.register_structure_hook(str, _strict_str)
-    converter.register_structure_hook(int, _strict_int)
-    converter.register_structure_hook(float, _strict_float)
-    converter.register_structure_hook(datetime, _aware_datetime)
+    converter.register_structure_hook(str, strict_str)
+    converter.register_structure_hook(int, strict_int)
+    converter.register_structure_hook(float, strict_float)
+    converter.register_structure_hook(datetime, aware_datetime)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
-    converter.register_structure_hook(uuid.UUID, _uuid)
+    converter.register_structure_hook(uuid.UUID, uuid_from_text)
     converter.register_unstructure_hook(uuid.UUID, str)
-    for enum_type in _ENUM_WORDS:
-        converter.register_structure_hook(enum_type, _enum_member)
-    converter.register_structure_hook(EnvironmentName, _environment_name)
+    for enum_type in ENUM_WORDS:
+        converter.register_structure_hook(enum_type, enum_member)
+    converter.register_structure_hook(EnvironmentName, environment_name)
     converter.register_unstructure_hook(EnvironmentName, str)
-    step_run = tuple[str, ...] | str | None
-    converter.register_structure_hook_func(lambda t: t == step_run, _step_run)
+    run_type = tuple[str, ...] | str | None
+    converter.register_structure_hook_func(lambda t: t == run_type, step_run)
     converter.register_unstructure_hook_func(
-        lambda t: t == step_run, lambda v: list(v) if isinstance(v, tuple) else v
+        lambda t: t == run_type, lambda v: list(v) if isinstance(v, tuple) else v
     )
     converter.register_structure_hook(
         Step, make_dict_structure_fn(Step, converter, _cattrs_forbid_extra_keys=True)
@@ -216,34 +171,7 @@ def loads(data: bytes | str, source: str = "<bytes>") -> Snapshot:
 # --- the summary that `list` reads --------------------------------------------------------
 
 
-@attrs.frozen
-class _NamePart:
-    name: EnvironmentName
-
-
-@attrs.frozen
-class _StatePart:
-    name: StateName
-
-
-@attrs.frozen
-class _SummaryDocument:
-    """The fields of a state file that ``list`` shows, in the file's own shape."""
-
-    lineage: uuid.UUID
-    revision: int
-    environment: _NamePart
-    state: _StatePart
-    updated_at: datetime
-    operation: Operation | None
-
-
-_SNAPSHOT_KEYS = frozenset(field.name for field in attrs.fields(Snapshot))
-_REQUIRED_KEYS = frozenset(
-    field.name for field in attrs.fields(Snapshot) if field.default is attrs.NOTHING
-)
-_SUMMARY_KEYS = tuple(field.name for field in attrs.fields(_SummaryDocument))
-for _part in (_NamePart, _StatePart):
+for _part in (NamePart, StatePart):
     _converter.register_structure_hook(
         _part, make_dict_structure_fn(_part, _converter, _cattrs_forbid_extra_keys=False)
     )
@@ -263,24 +191,16 @@ def summary(data: bytes | str, source: str = "<bytes>") -> SnapshotSummary:
         )
     current = migrate(document, source)
     problems = [
-        f"required field missing @ $.{key}" for key in sorted(_REQUIRED_KEYS - current.keys())
+        f"required field missing @ $.{key}" for key in sorted(REQUIRED_KEYS - current.keys())
     ]
-    extra = sorted(current.keys() - _SNAPSHOT_KEYS)
+    extra = sorted(current.keys() - SNAPSHOT_KEYS)
     if extra:
         problems.append(f"extra fields found ({', '.join(extra)}) @ $")
     if problems:
         raise StateFileUnreadable(source, problems)
-    picked = {key: current.get(key) for key in _SUMMARY_KEYS}
     try:
-        part: _SummaryDocument = _converter.structure(picked, _SummaryDocument)
+        fields: ListedFields = _converter.structure(picked(current), ListedFields)
     except cattrs.BaseValidationError as invalid:
         found = cattrs.transform_error(invalid, path="$", format_exception=_describe)
         raise StateFileUnreadable(source, found) from None
-    return SnapshotSummary(
-        name=str(part.environment.name),
-        state=part.state.name,
-        updated_at=part.updated_at,
-        revision=part.revision,
-        lineage=part.lineage,
-        operation=part.operation,
-    )
+    return fields.summary()

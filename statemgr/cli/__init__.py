@@ -8,12 +8,14 @@ the modules of the state-changing commands are imported only when one of them ru
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from statemgr.cli import quick
 from statemgr.cli.console import Console, Options
 from statemgr.cli.parser import HANDLERS, LOGGED_COMMANDS, ArgumentFailure, parse
 from statemgr.errors import StatemgrError
@@ -32,11 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        namespace = parse(arguments)
+        namespace = quick.parse(arguments) or parse(arguments)
     except ArgumentFailure as failure:
         return _argument_error(failure, arguments)
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
+    if namespace.command not in quick.COMMANDS:
+        gc.enable()  # off during start-up (statemgr.__main__); a long command may need it
     console = Console(_options(namespace))
     try:
         return _run(namespace, console)

@@ -8,7 +8,8 @@ on disk until the new file is in place, so no update is lost even by a writer th
 the command lock. Readers take no lock at all.
 
 The read path (``exists``, ``load``, ``names``, ``list``, ``holder``) imports neither
-portalocker nor loguru; ``lock`` imports them when it is called.
+portalocker, loguru nor cattrs (it reads through ``statemgr.store.reader``); ``lock`` and
+the writes import them when they are called.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from statemgr.errors import (
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
 from statemgr.model.traces import TraceRun
-from statemgr.serialization import dumps, loads, summary
 from statemgr.store.atomic import (
     folder_guard,
     is_temp_name,
@@ -46,6 +46,7 @@ from statemgr.store.atomic import (
 )
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.holders import live_holder
+from statemgr.store.reader import loads, summary
 from statemgr.store.traces import list_runs, read_trace
 
 
@@ -135,6 +136,8 @@ class FileStore:
     def create(self, snapshot: Snapshot) -> Snapshot:
         name = _checked(snapshot.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
+        from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
+
         written = attrs.evolve(snapshot, revision=1)
         data = dumps(written)
         with self._storage_errors(name, target, "write"):
@@ -149,6 +152,8 @@ class FileStore:
     def save(self, snapshot: Snapshot) -> Snapshot:
         name = _checked(snapshot.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
+        from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
+
         written = attrs.evolve(snapshot, revision=snapshot.revision + 1)
         data = dumps(written)
         with self._storage_errors(name, target, "write"):

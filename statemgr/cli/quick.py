@@ -1,0 +1,66 @@
+"""The plain command lines of the reading commands, parsed without building argparse's parser.
+
+``statemgr status web --json`` is typed (and scripted) far more often than anything else,
+and building the whole grammar costs more than the status itself. ``parse`` understands
+only plain forms: a reading command, its NAME, and the global flags spelled out in full
+(``--workdir DIR`` with a value that is not an option). For anything else, --help, an
+unknown or abbreviated option, ``--opt=value``, ``--``, a NAME that starts with a dash, it
+returns None and the caller asks argparse, which also writes the error messages.
+
+When it answers, its namespace equals the one argparse gives for the same arguments:
+``tests/cli/test_quick_arguments.py`` compares them over generated command lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+# The reading commands, and how many positional arguments each takes.
+COMMANDS: dict[str, int] = {"status": 1, "list": 0, "history": 1}
+POSITIONALS: dict[str, tuple[str, ...]] = {"status": ("name",), "list": (), "history": ("name",)}
+# The global options (statemgr.cli.parser), their attributes and defaults.
+FLAGS = {
+    "--json": "json",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "-q": "quiet",
+    "--quiet": "quiet",
+}
+VALUED = {"--workdir": "workdir"}
+DEFAULTS: dict[str, object] = {
+    "workdir": None,
+    "json": False,
+    "verbose": False,
+    "quiet": False,
+    "lock_timeout": 0.0,
+}
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The namespace argparse would give for ``argv``, or None when ``argv`` is not plain."""
+    values = dict(DEFAULTS)
+    command: str | None = None
+    positionals: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token in FLAGS:
+            values[FLAGS[token]] = True
+        elif token in VALUED:
+            value = next(tokens, None)
+            if value is None or value.startswith("-"):
+                return None
+            values[VALUED[token]] = value
+        elif token.startswith("-"):
+            return None
+        elif command is None:
+            if token not in COMMANDS:
+                return None
+            command = token
+        else:
+            positionals.append(token)
+    if command is None or len(positionals) != COMMANDS[command]:
+        return None
+    values["command"] = command
+    values.update(zip(POSITIONALS[command], positionals, strict=True))
+    return argparse.Namespace(**values)

@@ -1,0 +1,121 @@
+"""The generated read path (statemgr.store.reader): generated from the converter, current,
+and never different from it: the same snapshot when it reads one, the converter's own
+error when it does not."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_serialization import (
+    GOLDEN_DOCUMENT,
+    GOLDEN_PATHS,
+    _replaced,
+    json_values,
+    snapshots,
+)
+
+from statemgr import serialization
+from statemgr.errors import StateFileUnreadable
+from statemgr.model import Snapshot, SnapshotSummary, StateName
+from statemgr.store import reader
+from statemgr.store.reader_codegen import COMMAND, path_of, render_generated
+
+GOLDEN = sorted((Path(__file__).parent.parent / "golden").rglob("*.json"))
+SOME = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize(("module", "source"), list(render_generated().items()))
+def test_the_generated_reader_is_current(module: str, source: str) -> None:
+    """Tried: generating each module again from the converter as it is now."""
+    assert path_of(module).read_text() == source, (
+        f"{module} is stale: the classes or the converter changed; run `{COMMAND}`"
+    )
+
+
+def outcome(read: Any, data: bytes) -> Snapshot | SnapshotSummary | tuple[str, list[str]]:
+    """What ``read`` makes of ``data``: its result, or the message and problems it raised."""
+    try:
+        result: Snapshot | SnapshotSummary = read(data, "data/x/state.json")
+    except StateFileUnreadable as unreadable:
+        return unreadable.message, unreadable.problems
+    return result
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
+def test_golden_files_read_the_same_both_ways(path: Path) -> None:
+    """Tried: every committed golden file (older schema versions too)."""
+    data = path.read_bytes()
+    assert outcome(reader.loads, data) == outcome(serialization.loads, data)
+    assert outcome(reader.summary, data) == outcome(serialization.summary, data)
+
+
+@pytest.mark.parametrize("with_extras", [False, True])
+@pytest.mark.parametrize("state", list(StateName))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_fast_path_reads_every_snapshot_as_the_converter_does(
+    state: StateName, with_extras: bool, data: st.DataObject
+) -> None:
+    """Tried: random snapshots in each state; read by the generated functions alone (no
+    fallback), they must equal the snapshot and the converter's reading of it."""
+    snapshot = data.draw(snapshots(state, with_extras))
+    document = json.loads(serialization.dumps(snapshot))
+    assert reader.fast_snapshot(document) == snapshot
+    assert serialization.from_document(document) == snapshot
+    assert reader.fast_summary(document) == serialization.summary(json.dumps(document))
+
+
+@SOME
+@given(st.sampled_from(GOLDEN_PATHS), json_values)
+def test_a_wrong_value_anywhere_reads_as_the_converter_reads_it(
+    path: tuple[Any, ...], new: object
+) -> None:
+    """Tried: the failed golden document with one value, anywhere, replaced by random JSON.
+    The reader gives what the converter gives: the same snapshot, or the same problems."""
+    data = json.dumps(_replaced(GOLDEN_DOCUMENT, path, new)).encode()
+    assert outcome(reader.loads, data) == outcome(serialization.loads, data)
+    assert outcome(reader.summary, data) == outcome(serialization.summary, data)
+    try:
+        fast = reader.fast_snapshot(json.loads(data))
+    except Exception:
+        return
+    assert fast == serialization.loads(data)  # what the fast path takes, the converter takes
+
+
+@SOME
+@given(st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_garbage_reads_as_the_converter_reads_it(data: bytes) -> None:
+    """Tried: random bytes and random JSON values."""
+    assert outcome(reader.loads, data) == outcome(serialization.loads, data)
+    assert outcome(reader.summary, data) == outcome(serialization.summary, data)
+
+
+READING = """
+import json, sys
+from statemgr.cli import main
+code = main(sys.argv[1:])
+print(json.dumps([code, sorted(m for m in ("cattrs", "statemachine") if m in sys.modules)]))
+"""
+
+
+@pytest.mark.parametrize("command", ["status", "list"])
+def test_status_and_list_do_not_import_cattrs(tmp_path: Path, command: str) -> None:
+    """Tried: status and list in a fresh interpreter, on a workspace with one environment."""
+    from test_serialization import healthy_running
+
+    from statemgr.layout import Layout
+    from statemgr.store import FileStore
+
+    snapshot = FileStore(Layout(tmp_path)).create(healthy_running())
+    named = [command, snapshot.name] if command == "status" else [command]
+    argv = [sys.executable, "-c", READING, "--workdir", str(tmp_path), *named, "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    code, heavy = json.loads(done.stdout.splitlines()[-1])
+    assert (code, heavy) == (0, [])
