@@ -2,10 +2,10 @@
 
 ``statemgr status web --json`` is typed (and scripted) far more often than anything else,
 and building the whole grammar costs more than the status itself. ``parse`` understands
-only plain forms: a reading command, its NAME, and the global flags spelled out in full
-(``--workdir DIR`` with a value that is not an option). For anything else, --help, an
-unknown or abbreviated option, ``--opt=value``, ``--``, a NAME that starts with a dash, it
-returns None and the caller asks argparse, which also writes the error messages.
+only plain forms: a reading command, its NAME, and the global options spelled out in full
+(``--workdir DIR`` and ``--store STORE`` with a value that is not an option). For anything
+else, --help, an unknown or abbreviated option, ``--opt=value``, ``--``, a NAME that starts
+with a dash, it returns None and the caller asks argparse, which also writes the errors.
 
 When it answers, its namespace equals the one argparse gives for the same arguments:
 ``tests/cli/test_quick_arguments.py`` compares them over generated command lines.
@@ -27,13 +27,14 @@ FLAGS = {
     "-q": "quiet",
     "--quiet": "quiet",
 }
-VALUED = {"--workdir": "workdir"}
+VALUED = {"--workdir": "workdir", "--store": "store"}
 DEFAULTS: dict[str, object] = {
     "workdir": None,
     "json": False,
     "verbose": False,
     "quiet": False,
     "lock_timeout": 0.0,
+    "store": None,
 }
 
 

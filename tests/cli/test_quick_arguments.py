@@ -24,6 +24,8 @@ TOKENS = [
     "--quiet",
     "--workdir",
     "/srv/ws",
+    "--store",
+    "file",
     "--lock-timeout",
     "3",
     "--js",
