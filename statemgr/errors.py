@@ -336,6 +336,56 @@ def _storage_hint(cause: OSError) -> str:
     return "check that path (a file where a folder should be, a missing folder), then retry"
 
 
+class DatabaseError(StorageError):
+    """The PostgreSQL store's database cannot be reached, refuses the login, lacks the
+    schema, or failed a statement. Names the host and the database, never a password."""
+
+    def __init__(
+        self,
+        host: str,
+        database: str,
+        action: str,
+        reason: str,
+        env: str | None = None,
+        *,
+        hint: str | None = None,
+        state_kept: bool = False,
+    ) -> None:
+        self.host = host
+        self.database = database
+        self.path = f"database '{database}' on {host}"
+        self.action = action
+        self.cause = OSError(reason)
+        self.errno_value = None
+        self.state_kept = state_kept
+        self.reason = reason
+        kept = "; the previous state was left intact" if state_kept else ""
+        StatemgrError.__init__(
+            self,
+            f"cannot {action} {self.path}: {reason}{kept}",
+            env=env,
+            hint=hint or "check that the database is up and reachable, then retry",
+        )
+
+
+class LockLost(DatabaseError):
+    """The database session that held the environment's lock ended while a command ran
+    (server restart, terminated backend, cut network): the step was stopped."""
+
+    def __init__(self, env: str, host: str, database: str, reason: str) -> None:
+        super().__init__(host, database, "keep the lock in", reason, env)
+        self.message = (
+            f"environment '{env}': the lock was lost: its session with database "
+            f"'{database}' on {host} ended ({reason}); the step was stopped and nothing "
+            f"more was written"
+        )
+        self.args = (self.message,)
+        self.hint = (
+            f"once the database is back, run 'statemgr status {env}' and then "
+            f"'statemgr recover {env}'"
+        )
+
+
 # --- 130 / 143: stopped by a signal ----------------------------------------------------
 
 

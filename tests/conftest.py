@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
+# A throwaway PostgreSQL cluster (started by the first test that asks for it).
+from postgres_cluster import pg_schema, pg_url, postgres_server  # noqa: F401
+
 from statemgr.model import (
     Environment,
     ErrorKind,

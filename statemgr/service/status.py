@@ -173,7 +173,9 @@ class ReadOnlyWorkspace:
             if found is None:
                 entries.append(ListEntry(listing.name, None, None, error=str(listing.error)))
                 continue
-            held = self.store.holder(listing.name) is not None
+            held = listing.held
+            if held is None:
+                held = self.store.holder(listing.name) is not None
             entries.append(
                 ListEntry(
                     listing.name,

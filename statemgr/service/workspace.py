@@ -26,7 +26,7 @@ from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, ne
 from statemgr.model.snapshot import PHASE_START_EVENTS
 from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
 from statemgr.service.observer import Observer
-from statemgr.service.signals import Signalled, guarded
+from statemgr.service.signals import LockLostSignal, Signalled, guarded
 from statemgr.service.status import ReadOnlyWorkspace
 from statemgr.service.traces import end_trace
 from statemgr.store import Store
@@ -195,6 +195,7 @@ class Workspace(ReadOnlyWorkspace):
                     if snapshot.operation is not None and not allow_interrupted:
                         raise _interrupted(checked, snapshot.operation)
                     run = CommandRun(self.layout, held, command, snapshot, self.observer, guard)
+                    held.watch(guard.lock_lost)
                     try:
                         yield run
                     except BaseException as error:
@@ -204,6 +205,8 @@ class Workspace(ReadOnlyWorkspace):
                     end_trace(run.trace, None)
             except Signalled as signalled:  # outside any phase: nothing started, nothing kept
                 raise Interrupted(checked, signalled.signal_number, None, None) from None
+            except LockLostSignal as lost:  # the step was stopped; nothing can be written
+                raise lost.error from None
             except StorageError as error:
                 if run is not None and run.snapshot.operation is not None:
                     fix = (error.hint or "fix the storage").removesuffix(", then retry")

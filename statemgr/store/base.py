@@ -36,6 +36,7 @@ class Listing:
     name: str
     summary: SnapshotSummary | None
     error: StatemgrError | None = None
+    held: bool | None = None  # whether a live command holds it, when the store read that too
 
 
 @attrs.frozen
@@ -88,8 +89,9 @@ class EnvironmentLock(Protocol):
         """A new trace for a run of ``command`` (``StorageError`` when it cannot be made)."""
         ...
 
-    def watch(self, on_lost: Callable[[], None]) -> None:
-        """Call ``on_lost`` (from another thread) if the lock is lost while held."""
+    def watch(self, on_lost: Callable[[StatemgrError], None]) -> None:
+        """Call ``on_lost`` with the error to raise (from another thread) if the lock is
+        lost while held; a no-op where a lock is lost only with its process."""
         ...
 
 

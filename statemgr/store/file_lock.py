@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from statemgr.errors import StorageError
+from statemgr.errors import StatemgrError, StorageError
 from statemgr.model import Snapshot
 from statemgr.store.base import LockHolder, OpenedTrace
 from statemgr.store.locking import HeldLock
@@ -63,7 +63,7 @@ class FileLock:
             raise StorageError(where, "create a trace file in", error, env=self.name) from None
         return OpenedTrace(path=path, name=layout.relative(path))
 
-    def watch(self, on_lost: Callable[[], None]) -> None:
+    def watch(self, on_lost: Callable[[StatemgrError], None]) -> None:
         """A flock is lost only with its process: nothing to watch."""
 
     def _check(self, snapshot: Snapshot) -> None:

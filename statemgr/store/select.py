@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 STORE_VARIABLE = "STATEMGR_STORE"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-INSTALL_EXTRA = "pip install 'statemgr[postgresql]'"
 
 
 def store_spec(option: str | None) -> str:
@@ -54,10 +53,9 @@ def open_store(spec: str | None, layout: Layout) -> Store:
 
 
 def _postgres_store(url: str, layout: Layout) -> Store:
-    raise UsageError(
-        f"the PostgreSQL store is not available in this statemgr (store {_redacted(url)!r})",
-        hint=f"install it with: {INSTALL_EXTRA}",
-    )
+    from statemgr.store.postgres import PostgresStore
+
+    return PostgresStore(url, layout)
 
 
 def _redacted(spec: str) -> str:

@@ -27,7 +27,7 @@ NOT_CHECKED = {
     "performance.md": "written and kept with the benchmarks (bench/); its figures come from there",
 }
 TEST_COMMAND = (
-    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' "
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test,postgresql]' "
     "&& .venv/bin/python -m pytest -n 2"
 )
 
