@@ -20,11 +20,16 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from statemgr.errors import EnvironmentNotFound, StateFileUnreadable, StatemgrError
+from statemgr.errors import (
+    EnvironmentNotFound,
+    StateFileUnreadable,
+    StatemgrError,
+    TraceNotFound,
+)
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary, StateName
 from statemgr.serialization import loads, summary
-from statemgr.store.base import Listing, LockHolder
+from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.postgres_connect import driver, parse_target
 from statemgr.store.postgres_db import Database, database_errors, fetch_all, is_missing_relation
 from statemgr.store.postgres_schema import check_version, lock_key, schema_name, split_key
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
     from psycopg2 import extensions as pg
 
     from statemgr.model import Transition
+    from statemgr.model.traces import TraceRun
     from statemgr.store.postgres_lock import PostgresLock
 
 _LOAD = """
@@ -120,6 +126,30 @@ class PostgresStore:
                 if is_missing_relation(error):
                     return None
                 raise
+
+    # --- traces -----------------------------------------------------------------------
+
+    def runs(self, name: str) -> builtins.list[TraceRun]:
+        from statemgr.store.postgres_traces import END_BYTES, RUNS_SQL, trace_run
+
+        checked = EnvironmentName(name)
+        sql = RUNS_SQL.format(s=self.schema, end=END_BYTES)
+        rows = self._query(sql, (checked,), "read the traces of", checked)
+        if not rows:
+            raise EnvironmentNotFound(checked)
+        return [trace_run(row) for row in rows if row[0] is not None]
+
+    def read_trace(self, name: str, run: str, offset: int = 0, limit: int = TRACE_CHUNK) -> bytes:
+        from statemgr.store.postgres_traces import READ_SQL, read_params, read_slice
+
+        checked = EnvironmentName(name)
+        params = read_params(checked, run, offset, limit)
+        rows = self._query(READ_SQL.format(s=self.schema), params, "read a trace of", checked)
+        if rows:
+            return read_slice(rows[0], offset, limit)
+        if not self.exists(checked):
+            raise EnvironmentNotFound(checked)
+        raise TraceNotFound(checked, run)
 
     # --- the lock ---------------------------------------------------------------------
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from statemgr.model.traces import TraceRun, end_line_result, parse_trace_name
 
 if TYPE_CHECKING:
     from psycopg2 import extensions as pg
@@ -131,3 +134,58 @@ def stored_text(size: int, head: bytes, tail: bytes) -> bytes:
 def row_params(name: str, run: str, data: bytes) -> dict[str, Any]:
     head, tail = capped(data)
     return {"name": name, "run": run, "size": len(data), "head": head, "tail": tail}
+
+
+# --- reading (``statemgr logs``) -----------------------------------------------------------
+
+END_BYTES = 4096  # enough of a run's end for its end line
+
+RUNS_SQL = """
+SELECT t.run, t.command, t.started_at,
+       CASE WHEN length(t.tail) > 0
+            THEN substring(t.tail FROM greatest(1, length(t.tail) - {end} + 1))
+            ELSE substring(t.head FROM greatest(1, length(t.head) - {end} + 1)) END
+FROM {s}.environments e LEFT JOIN {s}.traces t ON t.name = e.name
+WHERE e.name = %s ORDER BY t.run
+"""
+
+READ_SQL = """
+SELECT size, length(head), length(tail),
+       CASE WHEN size <= length(head) + length(tail)
+            THEN substring(head || tail FROM %(start)s FOR %(limit)s) END,
+       CASE WHEN size > length(head) + length(tail) THEN head END,
+       CASE WHEN size > length(head) + length(tail) THEN tail END
+FROM {s}.traces
+WHERE name = %(name)s AND (run = %(run)s OR right(run, %(length)s) = %(suffix)s)
+ORDER BY run DESC LIMIT 1
+"""
+
+
+def trace_run(row: tuple[Any, ...]) -> TraceRun:
+    """A ``TraceRun`` from a row of ``RUNS_SQL`` (times as the file name says, as in files)."""
+    run, command, started_at, end = row
+    parsed = parse_trace_name(run.replace("\\", "/").rpartition("/")[2])
+    started = parsed[0] if parsed else started_at.astimezone(UTC)
+    return TraceRun(run, started, command, end_line_result(bytes(end or b"")))
+
+
+def read_params(name: str, run: str, offset: int, limit: int) -> dict[str, Any]:
+    file_name = run.replace("\\", "/").rpartition("/")[2]
+    return {
+        "name": name,
+        "run": run,
+        "suffix": "/" + file_name,
+        "length": len(file_name) + 1,
+        "start": max(0, offset) + 1,
+        "limit": max(0, limit),
+    }
+
+
+def read_slice(row: tuple[Any, ...], offset: int, limit: int) -> bytes:
+    """The bytes ``READ_SQL`` found: its slice, or (for a capped trace) a slice of the
+    trace as kept, with the line that says what was left out."""
+    size, _head_length, _tail_length, piece, head, tail = row
+    if piece is not None:
+        return bytes(piece)
+    text = stored_text(size, bytes(head), bytes(tail))
+    return text[max(0, offset) : max(0, offset) + max(0, limit)]

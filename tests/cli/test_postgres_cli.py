@@ -268,3 +268,22 @@ def test_without_the_driver_the_store_is_refused_naming_the_extra(
     assert json.loads(result.out)["error"]["kind"] == "usage"
     assert "pip install 'statemgr[postgresql]'" in result.err
     assert sm(workdir, "file", "list", env=env).code == 0  # the file store needs no driver
+
+
+def test_logs_of_a_run_made_on_another_machine(machines: tuple[Path, Path], pg_url: str) -> None:
+    first, second = machines
+    step = {"name": "shout", "run": ["sh", "-c", "echo from-machine-a; echo oops >&2; exit 3"]}
+    config = write_config(first, "web", provision=[step])
+    assert sm(first, pg_url, "create", str(config)).code == 0
+    failed = sm(first, pg_url, "provision", "web", "--json")
+    assert failed.code == 1
+    trace_file = sm(first, pg_url, "status", "web", "--json").json()["failure"]["trace_file"]
+    shown = sm(second, pg_url, "logs", "web")
+    assert shown.code == 0, shown
+    assert "from-machine-a" in shown.out and "oops" in shown.out
+    assert "statemgr trace end: failed" in shown.out
+    assert sm(second, pg_url, "logs", "web", "--run", trace_file).out == shown.out
+    listed = sm(second, pg_url, "logs", "web", "--list", "--json")
+    assert listed.code == 0, listed
+    assert trace_file in listed.out and "provision" in listed.out
+    assert not (second / "data").exists()  # nothing of it was on machine B's disk

@@ -26,6 +26,7 @@ from statemgr.errors import (
     EnvironmentNotFound,
     InvalidName,
     RevisionConflict,
+    TraceNotFound,
 )
 from statemgr.layout import Layout
 from statemgr.model import Snapshot, StateName
@@ -289,3 +290,45 @@ def test_concurrent_commands_never_lose_an_update(
         out, _ = process.communicate(timeout=120)
         assert process.returncode == 0 and out.strip() == "done"
     assert under_test.store.load("web").revision == 1 + workers * rounds
+
+
+# --- traces -----------------------------------------------------------------------------
+
+
+def trace_run(store: Store, command: str, *lines: str, result: str | None = "done") -> bytes:
+    """A run's trace as a command makes it (through its lock); the bytes written."""
+    from statemgr.runners.trace import Trace
+
+    with store.lock("web", command) as held:
+        opened = held.open_trace(command)
+        trace = Trace.started(opened.path, command)
+        for line in lines:
+            trace.write(line + "\n")
+        if result is not None:
+            trace.end(result)
+        return opened.path.read_bytes()
+
+
+def test_traces_are_listed_and_read_back(any_store: Store, web: Snapshot) -> None:
+    assert any_store.runs("web") == []
+    first = trace_run(any_store, "deploy", "hello", "x" * 5000, result="failed")
+    second = trace_run(any_store, "destroy", "bye", result=None)
+    runs = any_store.runs("web")
+    assert [(run.command, run.result) for run in runs] == [("deploy", "failed"), ("destroy", None)]
+    assert runs[0].run.startswith("data/web/traces/") and runs[0].started.utcoffset() is not None
+    assert any_store.read_trace("web", runs[0].run) == first
+    assert any_store.read_trace("web", runs[1].run.rpartition("/")[2]) == second
+    pieces = [any_store.read_trace("web", runs[0].run, at, 1000) for at in range(0, 6000, 1000)]
+    assert b"".join(pieces) == first
+    assert any_store.read_trace("web", runs[0].run, len(first)) == b""
+
+
+def test_unknown_traces(any_store: Store, web: Snapshot) -> None:
+    trace_run(any_store, "deploy", "hello")
+    for run in ("nope", "../state.json", "20261129T130000.000000Z-x-abcdef.log"):
+        with pytest.raises(TraceNotFound):
+            any_store.read_trace("web", run)
+    with pytest.raises(EnvironmentNotFound):
+        any_store.runs("ghost")
+    with pytest.raises(EnvironmentNotFound):
+        any_store.read_trace("ghost", "nope")
