@@ -2,17 +2,20 @@
 
     provision web: 2 steps
     [1/2] provision: make_instance ...
+        what the step prints, line by line, as it comes
     [1/2] provision: make_instance ok (0.1s)
     [2/2] provision: ssh_keygen ...
     [2/2] provision: ssh_keygen ok (0.3s)
     provision web: done, now Provisioned (0.4s)
 
 On a terminal (and without -v) the start line is rewritten in place with a live timer and
-the end replaces it; elsewhere every event is a plain line. -q silences it all.
+the end replaces it (a line the step prints goes above the timer, which is redrawn; dimmed
+on a colour terminal); elsewhere every event is a plain line. -q silences it all.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -25,6 +28,9 @@ from statemgr.service.observer import Observer
 
 TICK_SECONDS = 0.1
 CLEAR_LINE = "\r\x1b[K"
+OUTPUT_INDENT = "    "
+_ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|.)")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Progress(Observer):
@@ -64,6 +70,15 @@ class Progress(Observer):
             self._start_ticker()
         else:
             self.console.err(f"{self._label} ...")
+
+    def step_output(self, env: str, phase: Phase, step: Step, stream: str, line: str) -> None:
+        if self.silent:
+            return
+        text = self._paint(f"{OUTPUT_INDENT}{printable(line)}", "dim")
+        if self.live and self._label is not None:  # the line above the timer, redrawn
+            self.console.err_raw(f"{CLEAR_LINE}{text}\n{self._timer_text()}")
+        else:
+            self.console.err(text)
 
     def step_finished(
         self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
@@ -127,8 +142,17 @@ class Progress(Observer):
             self._ticker.join()
             self._ticker = None
 
+    def _timer_text(self) -> str:
+        return f"{self._label} ... {time.monotonic() - self._step_started:.1f}s"
+
     def _tick(self) -> None:
-        label = self._label
         while not self._stop.wait(TICK_SECONDS):
-            elapsed = time.monotonic() - self._step_started
-            self.console.err_raw(f"{CLEAR_LINE}{label} ... {elapsed:.1f}s")
+            self.console.err_raw(f"{CLEAR_LINE}{self._timer_text()}")
+
+
+def printable(line: str) -> str:
+    """A step's line as a terminal shows it safely: what follows the last carriage return,
+    without escape sequences or other control characters (tabs become spaces)."""
+    line = line.rpartition("\r")[2].replace("\t", "    ")
+    line = _ESCAPES.sub("", line)
+    return _CONTROLS.sub("", line)

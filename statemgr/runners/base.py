@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class StepContext:
     variables: dict[str, str]
     index: int = 1
     total: int = 1
+    on_output: Callable[[str, str], None] | None = attrs.field(default=None, eq=False)
+    """Called with ``(stream, line)`` for each line the step prints, as it comes."""
 
     @classmethod
     def create(

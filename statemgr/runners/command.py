@@ -40,7 +40,13 @@ import attrs
 
 from statemgr.model import ErrorKind, utc_now
 from statemgr.runners.base import StepContext, StepResult
-from statemgr.runners.process import deferred_interruptions, group_alive, stop_group
+from statemgr.runners.output import TICK_SECONDS, FileTap
+from statemgr.runners.process import (
+    deferred_interruptions,
+    group_alive,
+    interruption_name,
+    stop_group,
+)
 from statemgr.runners.trace import FILE_MODE, Trace
 from statemgr.runners.variables import step_environment, substitute
 
@@ -96,14 +102,17 @@ def run_command_step(context: StepContext) -> StepResult:
     trace.note("--- stdout ---")
     stdout_offset = trace.size()
     stderr_file = _stderr_file(context, trace)
+    taps = _taps(context, trace, stdout_offset, stderr_file)
     try:
-        outcome = _execute(argv, cwd, step_environment(context), step.timeout, trace, stderr_file)
+        outcome = _execute(
+            argv, cwd, step_environment(context), step.timeout, trace, stderr_file, taps
+        )
     except BaseException as error:
         _collect_stderr(trace, stderr_file)
         elapsed = (utc_now() - started).total_seconds()
         trace.note(
-            f"step '{step.name}' interrupted by {type(error).__name__} after {elapsed:.3f}s; "
-            "its processes were stopped"
+            f"step '{step.name}' interrupted by {interruption_name(error)} after "
+            f"{elapsed:.1f}s; its processes were stopped"
         )
         raise
     stdout_tail = trace.read_from(stdout_offset, _TAIL_BYTES)
@@ -126,8 +135,24 @@ def _stderr_file(context: StepContext, trace: Trace) -> Path:
     return trace.path.with_name(f"{name}.stderr")
 
 
+def _taps(context: StepContext, trace: Trace, offset: int, stderr: Path) -> list[FileTap]:
+    """Followers of the step's two output files, when someone wants its lines live."""
+    if context.on_output is None:
+        return []
+    return [
+        FileTap(trace.path, offset, "stdout", context.on_output),
+        FileTap(stderr, 0, "stderr", context.on_output),
+    ]
+
+
 def _execute(
-    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, trace: Trace, stderr: Path
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    trace: Trace,
+    stderr: Path,
+    taps: list[FileTap],
 ) -> _Outcome:
     """Start the step, wait for it (at most ``timeout`` seconds), leave nothing of it running."""
     out_flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
@@ -151,7 +176,10 @@ def _execute(
                     )
                 except OSError as error:
                     return _Outcome(start_error=error)
-            return _wait(process, timeout)
+            outcome = _wait(process, timeout, taps)
+            for tap in taps:
+                tap.close()
+            return outcome
         except BaseException:
             if process is not None:
                 with contextlib.suppress(BaseException):
@@ -159,9 +187,9 @@ def _execute(
             raise
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> _Outcome:
+def _wait(process: subprocess.Popen[bytes], timeout: float, taps: list[FileTap]) -> _Outcome:
     """Wait for the step's process to exit; Python signal handlers keep running meanwhile."""
-    if not _exited_within(process, timeout):
+    if not _exited_within(process, timeout, taps):
         stop_group(process)
         return _Outcome(returncode=process.returncode, timed_out=True)
     leftovers = group_alive(process.pid)
@@ -170,33 +198,48 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> _Outcome:
     return _Outcome(returncode=process.returncode, leftovers=leftovers)
 
 
-def _exited_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
+def _exited_within(process: subprocess.Popen[bytes], timeout: float, taps: list[FileTap]) -> bool:
     """Whether the process exited (and was reaped) within ``timeout`` seconds.
 
     A pidfd becomes readable the moment the process exits, so the end of a step is seen at
-    once; ``Popen.wait(timeout=)`` polls with sleeps growing to 50 ms. ``select`` is retried
-    after a signal, once the Python handler has run (and it may raise: PEP 475).
+    once; ``Popen.wait(timeout=)`` polls with sleeps growing to 50 ms. While it waits, the
+    taps pass on what the step printed, every ``TICK_SECONDS``. ``select`` is retried after
+    a signal, once the Python handler has run (and it may raise: PEP 475).
     """
-    try:
-        pidfd = os.pidfd_open(process.pid)
-    except (AttributeError, OSError):  # no pidfd on this system: poll
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+    tick = TICK_SECONDS if taps else None
     deadline = time.monotonic() + timeout
+    try:
+        pidfd: int | None = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd on this system: poll
+        pidfd = None
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return process.poll() is not None
-            ready, _, _ = select.select([pidfd], [], [], remaining)
-            if ready:
-                process.wait()
+            wait = remaining if tick is None else min(remaining, tick)
+            if _ended(process, pidfd, wait):
                 return True
+            for tap in taps:
+                tap.pump()
     finally:
-        os.close(pidfd)
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _ended(process: subprocess.Popen[bytes], pidfd: int | None, wait: float) -> bool:
+    """Whether the process ended within ``wait`` seconds (then it is reaped)."""
+    if pidfd is None:
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    ready, _, _ = select.select([pidfd], [], [], wait)
+    if ready:
+        process.wait()
+        return True
+    return False
 
 
 def _collect_stderr(trace: Trace, stderr: Path) -> bytes:
@@ -272,11 +315,9 @@ def _finish(
         message=message,
         exit_code=exit_code,
     )
-    code = "none" if exit_code is None else str(exit_code)
+    code = "" if exit_code is None else f"exit code {exit_code} "
     verdict = "ok" if error_kind is None else error_kind.value
     name = context.step.name
     why = f": {message.splitlines()[-1]}" if error_kind is not None and message else ""
-    trace.note(
-        f"step '{name}' ended: exit code {code} after {result.duration:.3f}s ({verdict}){why}"
-    )
+    trace.note(f"step '{name}' ended: {code}after {result.duration:.3f}s ({verdict}){why}")
     return result

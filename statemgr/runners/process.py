@@ -123,3 +123,14 @@ def deferred_interruptions() -> Iterator[None]:
             signal.signal(interrupting, handler)
         for signal_number in pending:
             signal.raise_signal(signal_number)
+
+
+def interruption_name(error: BaseException) -> str:
+    """``SIGINT`` for a KeyboardInterrupt or a signal carried by the exception, else its type."""
+    number = getattr(error, "signal_number", None)
+    if isinstance(number, int):
+        with contextlib.suppress(ValueError):
+            return signal.Signals(number).name
+    if isinstance(error, KeyboardInterrupt):
+        return "SIGINT"
+    return type(error).__name__

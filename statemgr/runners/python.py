@@ -25,10 +25,13 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO, cast
 
 from statemgr.errors import Interrupted
 from statemgr.model import ErrorKind, utc_now
 from statemgr.runners.base import StepContext, StepResult
+from statemgr.runners.output import Tee
+from statemgr.runners.process import interruption_name
 from statemgr.runners.trace import Trace
 
 StepFunction = Callable[[StepContext], object]
@@ -49,7 +52,9 @@ def run_python_step(context: StepContext) -> StepResult:
         message = _call(context, trace)
     except BaseException as error:
         elapsed = (utc_now() - started).total_seconds()
-        trace.note(f"step '{step.name}' interrupted by {type(error).__name__} after {elapsed:.3f}s")
+        trace.note(
+            f"step '{step.name}' interrupted by {interruption_name(error)} after {elapsed:.1f}s"
+        )
         raise
     return _finish(context, trace, started, message)
 
@@ -90,8 +95,9 @@ def _call(context: StepContext, trace: Trace) -> str | None:
             return f"cannot import the module of call {call!r}: {type(error).__name__}: {error}"
         trace.note("--- output ---")
         with open(trace.path, "a", encoding="utf-8", errors="replace", buffering=1) as output:
+            out, err = _streams(context, output)
             try:
-                with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                     function(context)
             except Interrupted:
                 raise
@@ -99,7 +105,20 @@ def _call(context: StepContext, trace: Trace) -> str | None:
                 output.flush()
                 trace.write(traceback.format_exc(), fresh_line=True)
                 return f"{type(error).__name__}: {error}"
+            finally:
+                for stream in {out, err}:
+                    if stream is not output:
+                        stream.close()  # its last line without a newline goes on too
     return None
+
+
+def _streams(context: StepContext, output: TextIO) -> tuple[TextIO, TextIO]:
+    """What the step's stdout and stderr write to: the trace, teed when lines are wanted."""
+    if context.on_output is None:
+        return output, output
+    out = Tee(output, "stdout", context.on_output)
+    err = Tee(output, "stderr", context.on_output)
+    return cast(TextIO, out), cast(TextIO, err)
 
 
 def _config_folder(context: StepContext) -> Path | None:

@@ -9,6 +9,7 @@ the machine while the file says otherwise.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from typing import Any
@@ -149,6 +150,7 @@ class CommandRun:
             variables=variables,
             index=index,
             total=total,
+            on_output=functools.partial(self.observer.step_output, self.name, phase, step),
         )
         self.observer.step_started(self.name, phase, step, index, total)
         logger.bind(env=self.name, phase=phase.value).debug("step {} started", step.name)

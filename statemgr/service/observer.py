@@ -26,6 +26,12 @@ class Observer:
     def step_started(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
         """Step ``index`` of ``total`` (1-based) begins."""
 
+    def step_output(self, env: str, phase: Phase, step: Step, stream: str, line: str) -> None:
+        """A line the running step printed (without its newline); ``stream`` is "stdout" or
+        "stderr". Called as the lines come, from the thread that runs the step; the trace
+        keeps them all. A step printing faster than lines can be shown gets a line saying
+        how much was skipped."""
+
     def step_finished(
         self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
     ) -> None:

@@ -148,15 +148,17 @@ def test_a_module_that_fails_to_import_is_an_error_with_its_traceback(
 
 
 @pytest.mark.parametrize(
-    ("function", "raised"), [("interrupt", KeyboardInterrupt), ("stop", Interrupted)]
+    ("function", "raised", "named"),
+    [("interrupt", KeyboardInterrupt, "SIGINT"), ("stop", Interrupted, "SIGTERM")],
 )
 def test_an_interruption_inside_a_python_step_propagates(
     make_context: MakeContext,
     config_env: tuple[Environment, str],
     function: str,
     raised: type[BaseException],
+    named: str,
 ) -> None:
     context = python_step(make_context, config_env, f"MODULE:{function}")
     with pytest.raises(raised):
         run_step(context)
-    assert f"'py' interrupted by {raised.__name__}" in context.trace_file.read_text()
+    assert f"'py' interrupted by {named}" in context.trace_file.read_text()
