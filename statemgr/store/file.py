@@ -50,6 +50,21 @@ from statemgr.store.reader import loads, summary
 from statemgr.store.traces import list_runs, read_trace
 
 
+@attrs.frozen
+class OnDisk:
+    """What a writer knows state.json holds: the bytes it read or last wrote there, and
+    the revision and lineage in them. A save that finds exactly these bytes on disk knows
+    the revision and lineage without parsing the file again."""
+
+    data: bytes
+    revision: int
+    lineage: uuid.UUID
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, data: bytes) -> OnDisk:
+        return cls(data, snapshot.revision, snapshot.lineage)
+
+
 class LineageConflict(RevisionConflict):
     """A save onto an environment that was purged and created again since it was loaded."""
 
@@ -99,9 +114,15 @@ class FileStore:
         return self.layout.state_file(_checked(name)).is_file()
 
     def load(self, name: str) -> Snapshot:
+        return self.load_known(name)[0]
+
+    def load_known(self, name: str) -> tuple[Snapshot, OnDisk]:
+        """The snapshot, and what state.json held (for the next ``save``'s check)."""
         checked = _checked(name)
         path = self.layout.state_file(checked)
-        return self._parse(checked, path, self._read(checked, path))
+        data = self._read(checked, path)
+        snapshot = self._parse(checked, path, data)
+        return snapshot, OnDisk.of(snapshot, data)
 
     def history(self, name: str) -> tuple[Transition, ...]:
         return self.load(name).history
@@ -134,6 +155,10 @@ class FileStore:
     # --- writing (through ``FileLock``, the held lock) ------------------------------------
 
     def create(self, snapshot: Snapshot) -> Snapshot:
+        return self.create_known(snapshot)[0]
+
+    def create_known(self, snapshot: Snapshot) -> tuple[Snapshot, OnDisk]:
+        """``create``, and what state.json now holds (for the next ``save``'s check)."""
         name = _checked(snapshot.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
         from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
@@ -147,9 +172,17 @@ class FileStore:
                     raise EnvironmentExists(name)
                 remove_stale_temps(folder)
                 replace_file(target, data, folder_fd)
-        return written
+        return written, OnDisk.of(written, data)
 
     def save(self, snapshot: Snapshot) -> Snapshot:
+        return self.save_known(snapshot)[0]
+
+    def save_known(
+        self, snapshot: Snapshot, known: OnDisk | None = None
+    ) -> tuple[Snapshot, OnDisk]:
+        """``save``; ``known`` is what the writer read or last wrote there: when the disk
+        holds exactly that, the revision and lineage check needs no parsing. Returns what
+        was written, and what state.json now holds."""
         name = _checked(snapshot.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
         from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
@@ -159,12 +192,12 @@ class FileStore:
         with self._storage_errors(name, target, "write"):
             try:
                 with folder_guard(folder) as folder_fd:
-                    self._check_on_disk(name, target, snapshot)
+                    self._check_on_disk(name, target, snapshot, known)
                     remove_stale_temps(folder)
                     replace_file(target, data, folder_fd)
             except FileNotFoundError:  # the folder or the state went away under us
                 raise RevisionConflict(name, snapshot.revision, None) from None
-        return written
+        return written, OnDisk.of(written, data)
 
     def delete(self, name: str) -> None:
         """Remove data/NAME. The state goes last but one step: a failure before it leaves
@@ -265,11 +298,16 @@ class FileStore:
                 env=name,
             )
 
-    def _check_on_disk(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> None:
+    def _check_on_disk(
+        self, name: EnvironmentName, target: Path, snapshot: Snapshot, known: OnDisk | None
+    ) -> None:
         """Refuse a save unless the disk holds the revision and lineage the writer loaded."""
+        data = self._read_for_save(name, target, snapshot)
+        if known == OnDisk.of(snapshot, data):  # byte for byte what this writer saw there
+            return
         # The summary reads what this needs (and refuses garbage, a newer schema, another
         # environment's file) at a third of the cost of structuring the whole file.
-        on_disk = self._summarize(name, target, self._read_for_save(name, target, snapshot))
+        on_disk = self._summarize(name, target, data)
         if on_disk.revision != snapshot.revision:
             raise RevisionConflict(name, snapshot.revision, on_disk.revision)
         if on_disk.lineage != snapshot.lineage:

@@ -16,15 +16,20 @@ from statemgr.store.locking import HeldLock
 from statemgr.store.traces import new_trace_file
 
 if TYPE_CHECKING:
-    from statemgr.store.file import FileStore
+    from statemgr.store.file import FileStore, OnDisk
 
 
-@attrs.frozen
+@attrs.define
 class FileLock:
-    """A lock this process holds on one environment of a ``FileStore``."""
+    """A lock this process holds on one environment of a ``FileStore``.
+
+    It remembers what state.json held when it last read or wrote it (``known``): while the
+    file still holds exactly those bytes, a save checks the revision without parsing it.
+    """
 
     store: FileStore
     held: HeldLock
+    known: OnDisk | None = None
 
     @property
     def name(self) -> str:
@@ -40,15 +45,18 @@ class FileLock:
         return self.held.path
 
     def load(self) -> Snapshot:
-        return self.store.load(self.name)
+        snapshot, self.known = self.store.load_known(self.name)
+        return snapshot
 
     def create(self, snapshot: Snapshot) -> Snapshot:
         self._check(snapshot)
-        return self.store.create(snapshot)
+        written, self.known = self.store.create_known(snapshot)
+        return written
 
     def save(self, snapshot: Snapshot) -> Snapshot:
         self._check(snapshot)
-        return self.store.save(snapshot)
+        written, self.known = self.store.save_known(snapshot, self.known)
+        return written
 
     def delete(self) -> None:
         self.store.delete(self.name)
