@@ -206,7 +206,7 @@ class EnvironmentLocked(StatemgrError, TimeoutError):
         self.since = since
         self.waited = waited
         if pid is None:
-            who = "another command (holder unknown)"
+            who = "an unknown process (it wrote no holder record: another tool's lock?)"
         else:
             who = f"'{command}' (pid {pid} on {host}, since {since})"
         waited_text = f" after waiting {waited:g}s" if waited else ""
@@ -322,6 +322,23 @@ class StorageError(StatemgrError, OSError):
         StatemgrError.__init__(
             self, f"cannot {action} {path}: {reason}{kept}", env=env, hint=_storage_hint(cause)
         )
+
+
+class UnsafePath(StorageError):
+    """A path statemgr will not use: a symbolic link, a FIFO or device where a regular file
+    belongs, a file over its size limit, or a folder owned by someone else or writable by
+    group or others. ``problem`` says what is wrong, ``hint`` how to fix it."""
+
+    def __init__(
+        self, path: str, problem: str, hint: str, env: str | None = None, *, code: int = 0
+    ) -> None:
+        import errno
+
+        super().__init__(path, "use", OSError(code or errno.EPERM, problem), env=env)
+        self.problem = problem
+        self.message = f"refusing to use {path}: {problem}"
+        self.hint = hint
+        self.args = (self.message,)
 
 
 def _storage_hint(cause: OSError) -> str:

@@ -52,7 +52,12 @@ def status_lines(report: dict[str, Any], paint: Paint = _plain) -> list[str]:
     ]
     lines += _failure_lines(report["failure"], paint)
     lock = report["lock"]
-    if lock is not None:
+    if lock is not None and lock["pid"] is None:
+        lines.append(
+            f"  {paint('in progress', 'yellow')}: held by an unknown process "
+            "(it wrote no holder record: another tool's lock?)"
+        )
+    elif lock is not None:
         lines.append(
             f"  {paint('in progress', 'yellow')}: '{lock['command']}' holds it "
             f"(pid {lock['pid']} on {lock['host']}, since {lock['since']})"

@@ -47,8 +47,9 @@ from statemgr.runners.process import (
     interruption_name,
     stop_group,
 )
-from statemgr.runners.trace import FILE_MODE, Trace
+from statemgr.runners.trace import Trace
 from statemgr.runners.variables import step_environment, substitute
+from statemgr.safe_paths import open_file
 
 SHELL = "/bin/sh"
 MESSAGE_LINES = 10
@@ -155,12 +156,11 @@ def _execute(
     taps: list[FileTap],
 ) -> _Outcome:
     """Start the step, wait for it (at most ``timeout`` seconds), leave nothing of it running."""
-    out_flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
-    err_flags = out_flags | os.O_CREAT | os.O_EXCL
+    err_flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
     process: subprocess.Popen[bytes] | None = None
     with (
-        open(os.open(trace.path, out_flags), "wb") as out,
-        open(os.open(stderr, err_flags, FILE_MODE), "wb") as err,
+        open(trace.descriptor(os.O_WRONLY | os.O_APPEND), "wb") as out,
+        open(open_file(stderr, err_flags, str(stderr)), "wb") as err,
     ):
         try:
             with deferred_interruptions():
@@ -245,14 +245,14 @@ def _ended(process: subprocess.Popen[bytes], pidfd: int | None, wait: float) -> 
 def _collect_stderr(trace: Trace, stderr: Path) -> bytes:
     """Append the side file to the trace, remove it, and return its last bytes."""
     try:
-        with open(stderr, "rb") as source:
+        with open(open_file(stderr, os.O_RDONLY, str(stderr)), "rb") as source:
             size = source.seek(0, os.SEEK_END)
             if size == 0:
                 tail = b""
             else:
                 trace.note("--- stderr ---")
                 source.seek(0)
-                with open(trace.path, "ab") as target:
+                with open(trace.descriptor(os.O_WRONLY | os.O_APPEND), "ab") as target:
                     shutil.copyfileobj(source, target)
                 source.seek(max(0, size - _TAIL_BYTES))
                 tail = source.read()

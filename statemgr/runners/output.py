@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from statemgr.safe_paths import open_file
+
 OutputCallback = Callable[[str, str], None]
 """``callback(stream, line)``: stream is "stdout" or "stderr"; line has no newline."""
 
@@ -82,7 +84,7 @@ class FileTap:
     def pump(self) -> None:
         """Pass on what is new; when too much is waiting, skip ahead (see the module doc)."""
         try:
-            with open(self.path, "rb") as source:
+            with open(open_file(self.path, os.O_RDONLY, str(self.path)), "rb") as source:
                 end = source.seek(0, os.SEEK_END)
                 if end - self.offset > MAX_LAG:
                     self.lines.skip(end - KEEP - self.offset)
@@ -94,7 +96,7 @@ class FileTap:
                         break
                     self.offset += len(data)
                     self.lines.feed(data)
-        except FileNotFoundError:
+        except OSError:  # gone, or not a regular file any more (UnsafePath): nothing to show
             return
 
     def close(self) -> None:

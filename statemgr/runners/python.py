@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -94,7 +95,8 @@ def _call(context: StepContext, trace: Trace) -> str | None:
             trace.write(traceback.format_exc(), fresh_line=True)
             return f"cannot import the module of call {call!r}: {type(error).__name__}: {error}"
         trace.note("--- output ---")
-        with open(trace.path, "a", encoding="utf-8", errors="replace", buffering=1) as output:
+        descriptor = trace.descriptor(os.O_WRONLY | os.O_APPEND)
+        with open(descriptor, "a", encoding="utf-8", errors="replace", buffering=1) as output:
             out, err = _streams(context, output)
             try:
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

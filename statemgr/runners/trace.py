@@ -4,6 +4,9 @@ Every write is a plain append that is closed (so flushed to the kernel) before t
 returns: what is in the trace stays there even if statemgr is SIGKILLed right after.
 Command steps also append to the same file straight from the child process (see
 ``statemgr.runners.command``); appends from several writers never overwrite each other.
+
+Files and the traces/ folder are opened through ``statemgr.safe_paths``: a link or a FIFO
+at traces/ or at a trace file is refused (``UnsafePath``), never followed or waited on.
 """
 
 from __future__ import annotations
@@ -19,9 +22,8 @@ from pathlib import Path
 import attrs
 
 from statemgr.model.traces import END_TEXT, trace_file_name
+from statemgr.safe_paths import ensure_folder, make_workspace_folder, open_file
 
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -39,16 +41,16 @@ class Trace:
     def open(cls, traces_dir: Path, command: str) -> Trace:
         """Create a new trace file for ``command`` in ``traces_dir`` (folder 0700, file 0600)."""
         traces_dir = Path(traces_dir)
-        traces_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        os.chmod(traces_dir, FOLDER_MODE)
+        make_workspace_folder(traces_dir.parent)  # data/NAME: there (and checked) in a store
+        ensure_folder(traces_dir, str(traces_dir))
         safe_command = _UNSAFE.sub("_", command) or "command"
         now = datetime.now(UTC)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
         for _attempt in range(5):
             name = trace_file_name(now, safe_command, secrets.token_hex(3))
             path = traces_dir / name
             try:
-                descriptor = os.open(path, flags, FILE_MODE)
+                descriptor = open_file(path, flags, str(path))
             except FileExistsError:
                 continue
             os.close(descriptor)
@@ -73,18 +75,22 @@ class Trace:
     def write(self, text: str | bytes, *, fresh_line: bool = False) -> None:
         """Append ``text`` as it is; with ``fresh_line``, first end an unfinished last line."""
         data = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
-        with open(self.path, "a+b") as stream:
+        with open(self.descriptor(os.O_RDWR | os.O_APPEND), "a+b") as stream:
             if fresh_line and _ends_mid_line(stream):
                 data = b"\n" + data
             stream.write(data)
 
+    def descriptor(self, flags: int) -> int:
+        """A descriptor of the trace file (``UnsafePath`` if it is a link, a FIFO, ...)."""
+        return open_file(self.path, flags, str(self.path))
+
     def size(self) -> int:
         """The current length of the file in bytes."""
-        return self.path.stat().st_size
+        return self.path.lstat().st_size
 
     def read_from(self, offset: int, limit: int) -> bytes:
         """At most the last ``limit`` bytes written after ``offset``."""
-        with open(self.path, "rb") as stream:
+        with open(self.descriptor(os.O_RDONLY), "rb") as stream:
             end = stream.seek(0, os.SEEK_END)
             stream.seek(max(offset, end - limit))
             return stream.read(limit)

@@ -223,6 +223,11 @@ def next_steps(report: StatusReport) -> tuple[str, ...]:
     snapshot = report.snapshot
     name = snapshot.name
     holder = report.holder
+    if holder is not None and holder.pid is None:
+        return (
+            "wait: it is held by an unknown process (one that wrote no holder record)",
+            f"check again with: statemgr status {name}",
+        )
     if holder is not None:
         return (
             f"wait: '{holder.command}' (pid {holder.pid} on {holder.host}) is working on it",

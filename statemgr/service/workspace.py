@@ -8,7 +8,6 @@ interruption while it runs.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from statemgr.errors import (
 )
 from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, new_snapshot
 from statemgr.model.snapshot import PHASE_START_EVENTS
+from statemgr.safe_paths import make_workspace_folder, remove_tree
 from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
 from statemgr.service.observer import Observer
 from statemgr.service.signals import LockLostSignal, Signalled, guarded
@@ -171,8 +171,7 @@ class Workspace(ReadOnlyWorkspace):
                     )
             build = self.layout.build_dir(checked)
             try:
-                if build.exists():
-                    shutil.rmtree(build)
+                remove_tree(build)  # a link at build/NAME goes, never what it points to
             except OSError as error:
                 raise StorageError(str(build), "remove", error, env=checked) from None
             held.delete()
@@ -286,7 +285,8 @@ def _host() -> str:
 
 
 def _make_folder(path: Path) -> None:
+    """Make ``path`` and its missing parents, each 0700 whatever the umask."""
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_workspace_folder(path)
     except OSError as error:
         raise StorageError(str(path), "create", error) from None

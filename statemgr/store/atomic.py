@@ -22,8 +22,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
+from statemgr.safe_paths import open_file
+
 TEMP_PREFIX = ".state.json."
 TEMP_SUFFIX = ".tmp"
 
@@ -47,20 +47,6 @@ def _replace(source: str, target: str) -> None:
     os.replace(source, target)
 
 
-def make_folder(path: Path) -> bool:
-    """Create ``path`` (and its parents) with mode 0700; True when this call created it."""
-    if path.is_dir():
-        return False
-    if not path.parent.is_dir():
-        make_folder(path.parent)
-    try:
-        os.mkdir(path, FOLDER_MODE)
-    except FileExistsError:
-        return False
-    os.chmod(path, FOLDER_MODE)  # exact, whatever the umask
-    return True
-
-
 @contextlib.contextmanager
 def folder_guard(folder: Path) -> Iterator[int]:
     """Hold an exclusive flock on ``folder`` itself and yield its descriptor.
@@ -70,7 +56,7 @@ def folder_guard(folder: Path) -> Iterator[int]:
     environment's lock. Readers never take it. It is a different inode from state.lock, so
     it never collides with the command lock or with ``holder()``.
     """
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         with contextlib.suppress(OSError):  # a file system without flock: go on unguarded
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -92,7 +78,7 @@ def remove_stale_temps(folder: Path) -> int:
     removed = 0
     with os.scandir(folder) as entries:
         for entry in entries:
-            if is_temp_name(entry.name):
+            if is_temp_name(entry.name):  # unlink removes a link, never its target
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
                     removed += 1
@@ -115,11 +101,10 @@ def replace_file(target: Path, data: bytes, folder_fd: int) -> None:
     the temp file is removed and ``target`` is as it was; the error propagates as it is.
     """
     temp = target.parent / f"{TEMP_PREFIX}{os.urandom(6).hex()}{TEMP_SUFFIX}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    fd = open_file(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, str(temp))  # 0600 exactly
     replaced = False
     try:
         try:
-            os.fchmod(fd, FILE_MODE)  # exact, whatever the umask
             _write_all(fd, data)
             _fsync(fd)
         finally:

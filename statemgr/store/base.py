@@ -21,9 +21,13 @@ TRACE_CHUNK = 1 << 20
 
 @attrs.frozen
 class LockHolder:
-    """Who holds an environment's lock: written by the holder right after acquiring it."""
+    """Who holds an environment's lock: written by the holder right after acquiring it.
 
-    pid: int
+    ``pid`` is None for a holder that wrote no record (another tool's flock): "an unknown
+    process".
+    """
+
+    pid: int | None
     host: str
     command: str
     since: datetime

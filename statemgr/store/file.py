@@ -7,6 +7,12 @@ Every write holds a flock on data/NAME itself (``folder_guard``) from checking t
 on disk until the new file is in place, so no update is lost even by a writer that skipped
 the command lock. Readers take no lock at all.
 
+Paths are used as ``statemgr.safe_paths`` says: data/ and data/NAME must be real folders
+(for every state-changing command: ours, and writable by nobody else), state.json and
+state.lock regular files, never followed through a link, never a FIFO a reader could
+hang on. An unsafe state.json reads as unreadable (exit 6), any other unsafe path is a
+``StorageError`` (``UnsafePath``, exit 7).
+
 The read path (``exists``, ``load``, ``names``, ``list``, ``holder``) imports neither
 portalocker, loguru nor cattrs (it reads through ``statemgr.store.reader``); ``lock`` and
 the writes import them when they are called.
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import os
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,14 +40,22 @@ from statemgr.errors import (
     StateFileUnreadable,
     StatemgrError,
     StorageError,
+    UnsafePath,
 )
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
 from statemgr.model.traces import TraceRun
+from statemgr.safe_paths import (
+    MAX_STATE_BYTES,
+    check_folder,
+    ensure_folder,
+    make_workspace_folder,
+    read_file,
+    remove_tree,
+)
 from statemgr.store.atomic import (
     folder_guard,
     is_temp_name,
-    make_folder,
     remove_stale_temps,
     replace_file,
     sync_folder,
@@ -111,7 +127,23 @@ class FileStore:
     # --- reading -----------------------------------------------------------------------
 
     def exists(self, name: str) -> bool:
-        return self.layout.state_file(_checked(name)).is_file()
+        """Whether data/NAME/state.json is there; anything but a regular file there (a FIFO,
+        a link) is refused as an unreadable state, a link at data/ or data/NAME as unsafe."""
+        checked = _checked(name)
+        path = self.layout.state_file(checked)
+        try:
+            self._check_folders(checked)
+            status = os.lstat(path)
+        except FileNotFoundError:
+            return False
+        except UnsafePath as unsafe:
+            unsafe.env = checked
+            raise
+        except OSError as error:
+            raise StorageError(self._shown(path), "read", error, env=checked) from None
+        if not stat.S_ISREG(status.st_mode):
+            self._read(checked, path)  # raises StateFileUnreadable naming what is there
+        return True
 
     def load(self, name: str) -> Snapshot:
         return self.load_known(name)[0]
@@ -166,7 +198,7 @@ class FileStore:
         written = attrs.evolve(snapshot, revision=1)
         data = dumps(written)
         with self._storage_errors(name, target, "write"):
-            make_folder(folder)
+            self._make_folders(name)
             with folder_guard(folder) as folder_fd:
                 if target.exists():
                     raise EnvironmentExists(name)
@@ -202,12 +234,12 @@ class FileStore:
     def delete(self, name: str) -> None:
         """Remove data/NAME. The state goes last but one step: a failure before it leaves
         the environment whole (purge can run again); after it, only the folder is left."""
-        import shutil
-
         checked = _checked(name)
         folder = self.layout.data_dir(checked)
-        if not folder.is_dir():
-            raise EnvironmentNotFound(checked, self._shown(folder))
+        try:
+            self._check_folders(checked, owned=True)
+        except FileNotFoundError:
+            raise EnvironmentNotFound(checked, self._shown(folder)) from None
         with self._storage_errors(checked, folder, "remove"):
             keep = {self.layout.state_file(checked).name, self.layout.lock_file(checked).name}
             _remove_all_but(folder, keep)
@@ -215,7 +247,7 @@ class FileStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.layout.state_file(checked))
                 sync_folder(folder_fd)
-            shutil.rmtree(folder)  # the lock file, and whatever arrived meanwhile
+            _remove_folder(folder)  # the lock file, and whatever arrived meanwhile
 
     # --- the lock ----------------------------------------------------------------------
 
@@ -228,11 +260,21 @@ class FileStore:
         lock_file = self.layout.lock_file(checked)
         made: list[bool] = []
 
-        def prepare() -> None:
+        def prepare() -> None:  # every state-changing command passes here, before any write
             if create:
                 with self._storage_errors(checked, folder, "create"):
-                    made.append(make_folder(folder))
-            elif not target.is_file():
+                    made.append(self._make_folders(checked))
+                return
+            try:
+                self._check_folders(checked, owned=True)
+            except FileNotFoundError:
+                raise EnvironmentNotFound(checked, self._shown(target)) from None
+            except UnsafePath as unsafe:
+                unsafe.env = checked
+                raise
+            except OSError as error:
+                raise StorageError(self._shown(folder), "read", error, env=checked) from None
+            if not self.exists(checked):
                 raise EnvironmentNotFound(checked, self._shown(target))
 
         shown = self._shown(lock_file)
@@ -251,25 +293,64 @@ class FileStore:
     def _shown(self, path: Path) -> str:
         return self.layout.relative(path)
 
+    def _check_folders(self, name: EnvironmentName, *, owned: bool = False) -> None:
+        """data/ and data/NAME are real folders (with ``owned``: ours and private).
+
+        ``FileNotFoundError`` when one is missing; ``UnsafePath`` when one is unsafe.
+        """
+        root = self.layout.data_root
+        check_folder(root, self._shown(root) + "/", owned=owned)
+        folder = self.layout.data_dir(name)
+        check_folder(folder, self._shown(folder) + "/", owned=owned)
+
+    def _make_folders(self, name: EnvironmentName) -> bool:
+        """Make data/ and data/NAME (0700) where missing, checking both; True when data/NAME
+        was made by this call."""
+        make_workspace_folder(self.layout.root)
+        root = self.layout.data_root
+        ensure_folder(root, self._shown(root) + "/", owned=True)
+        folder = self.layout.data_dir(name)
+        return ensure_folder(folder, self._shown(folder) + "/", owned=True)
+
     def _folders(self) -> builtins.list[EnvironmentName]:
-        """Sorted names of the folders under data/ that are valid environment names."""
+        """Sorted names under data/ that are valid environment names: the folders, and the
+        links (``list`` reports those as unsafe rather than hiding them)."""
         root = self.layout.data_root
         try:
+            check_folder(root, self._shown(root) + "/")
             with os.scandir(root) as entries:
-                found = [e.name for e in entries if e.is_dir() and _is_name(e.name)]
+                found = [
+                    e.name
+                    for e in entries
+                    if (e.is_symlink() or e.is_dir(follow_symlinks=False)) and _is_name(e.name)
+                ]
         except FileNotFoundError:
             return []
+        except UnsafePath:
+            raise
         except OSError as error:
             raise StorageError(self._shown(root), "list", error) from None
         return [EnvironmentName(name) for name in sorted(found)]
 
     def _read(self, name: EnvironmentName, path: Path) -> bytes:
+        """The bytes of a state file: never through a link, never blocking, at most 64 MiB.
+
+        An unsafe data/ or data/NAME is a ``StorageError`` (exit 7); anything but a regular
+        file at the state file itself, or one too large, makes it unreadable (exit 6).
+        """
+        shown = self._shown(path)
         try:
-            return path.read_bytes()
+            self._check_folders(name)
+            return read_file(path, shown, limit=MAX_STATE_BYTES)
         except FileNotFoundError:
-            raise EnvironmentNotFound(name, self._shown(path)) from None
+            raise EnvironmentNotFound(name, shown) from None
+        except UnsafePath as unsafe:
+            if unsafe.path != shown:  # a folder on the way
+                unsafe.env = name
+                raise
+            raise StateFileUnreadable(shown, [unsafe.problem], env=name) from None
         except OSError as error:
-            raise StorageError(self._shown(path), "read", error, env=name) from None
+            raise StorageError(shown, "read", error, env=name) from None
 
     def _parse(self, name: EnvironmentName, path: Path, data: bytes) -> Snapshot:
         snapshot = self._read_as(loads, name, path, data)
@@ -335,16 +416,25 @@ class FileStore:
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
     """Remove the environment's traces and other files, but not ``keep`` nor temp files."""
-    import shutil
 
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name in keep or is_temp_name(entry.name):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
+            remove_tree(Path(entry.path))  # a link goes, never what it points to
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove data/NAME whole; a command that made a lock file in it meanwhile (it finds
+    the environment gone and lets go) may make the first attempts fail with ENOTEMPTY."""
+    for _attempt in range(20):
+        try:
+            remove_tree(folder)
+            return
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY:
+                raise
+    remove_tree(folder)
 
 
 def _remove_unused(folder: Path, lock_file: Path) -> None:

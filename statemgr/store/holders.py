@@ -2,13 +2,19 @@
 
 The holder writes its pid, host, command and start time into state.lock right after
 acquiring it, and empties the file when it releases. Whether the lock is *live* is asked
-of the kernel: Linux lists every flock in ``/proc/locks`` as ``dev major:minor:inode`` and
-the holder's pid. Reading that list and the lock file takes no lock at all, so a reader
-(``status``, ``list``) can never make a writer's non-blocking acquire fail, the way a probe
-with ``LOCK_SH | LOCK_NB`` would.
+of the kernel, whatever the file holds (another tool's flock leaves it empty): Linux
+lists every flock in ``/proc/locks`` as ``dev major:minor:inode`` and the holder's pid.
+Reading that list and the lock file takes no lock at all, so a reader (``status``,
+``list``) can never make a writer's non-blocking acquire fail, the way a probe with
+``LOCK_SH | LOCK_NB`` would.
 
 On a system without ``/proc/locks`` the holder's record is trusted when its host is this
 host and its pid is alive.
+
+A lock held by a process that wrote no record (another tool's ``flock``, or a holder in
+the microseconds before it writes) is reported with ``pid`` None: "an unknown process".
+state.lock is read with ``statemgr.safe_paths``: never through a link, never blocking on
+a FIFO, never more than a small record.
 
 This module is on the read path: it imports no portalocker and no loguru.
 """
@@ -17,9 +23,12 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+from statemgr.errors import StatemgrError
+from statemgr.safe_paths import MAX_SMALL_BYTES, read_file
 from statemgr.store.base import LockHolder
 
 PROC_LOCKS = Path("/proc/locks")
@@ -59,8 +68,8 @@ def read_holder(lock_file: Path, attempts: int = 3) -> LockHolder | None:
     """The record in ``lock_file``; re-read a few times in case a holder is mid-write."""
     for _ in range(attempts):
         try:
-            data = lock_file.read_bytes()
-        except OSError:
+            data = read_file(lock_file, str(lock_file), limit=MAX_SMALL_BYTES)
+        except (OSError, StatemgrError):
             return None
         holder = decode_holder(data)
         if holder is not None or not data:
@@ -79,7 +88,7 @@ def flock_pids(
     holder's record. Waiters (``->`` lines) do not count.
     """
     try:
-        status = status or os.stat(lock_file)
+        status = status or os.lstat(lock_file)
         text = PROC_LOCKS.read_text()
     except FileNotFoundError:
         return ([], []) if PROC_LOCKS.exists() else None
@@ -105,16 +114,15 @@ def flock_pids(
 def live_holder(lock_file: Path) -> LockHolder | None:
     """The live command holding ``lock_file``, or None. Never locks, never waits.
 
-    An empty lock file means no holder: a holder writes its record right after acquiring
-    and empties the file before releasing, so a reader sees the lock free only during
-    those microseconds. This keeps ``list`` at one ``stat`` per idle environment. A record
-    left by a holder that died (SIGKILL) is not trusted: the kernel says who is alive.
+    The kernel says whether anyone holds it (a record left by a holder that died, even by
+    SIGKILL, is not trusted); the record says who. A lock file that is not a regular file
+    (a link, a FIFO) is nobody's lock: statemgr never opens it.
     """
     try:
-        status = os.stat(lock_file)
+        status = os.lstat(lock_file)
     except OSError:
         return None
-    if status.st_size == 0:
+    if not stat.S_ISREG(status.st_mode):
         return None
     found = flock_pids(lock_file, status)
     if found is None:
@@ -127,22 +135,23 @@ def live_holder(lock_file: Path) -> LockHolder | None:
         return recorded if recorded is not None and recorded.pid in same_inode else None
     if recorded is not None:
         return recorded
-    return _unrecorded_holder(lock_file, exact[0])
+    return unknown_holder(lock_file)
 
 
-def _unrecorded_holder(lock_file: Path, pid: int) -> LockHolder:
-    """A holder that has the lock but has not written its record yet (a short moment)."""
+def unknown_holder(lock_file: Path) -> LockHolder:
+    """A lock held by a process that wrote no record: another tool's flock, or a holder in
+    the moment before it writes its record. ``since`` is when the lock file last changed."""
     try:
-        since = datetime.fromtimestamp(os.stat(lock_file).st_mtime, UTC)
+        since = datetime.fromtimestamp(os.lstat(lock_file).st_mtime, UTC)
     except OSError:
         since = datetime.now(UTC)
-    return LockHolder(pid=pid, host=this_host(), command="unknown", since=since)
+    return LockHolder(pid=None, host=this_host(), command="unknown", since=since)
 
 
 def _holder_by_pid(lock_file: Path) -> LockHolder | None:
     """Without /proc/locks: the record, if its process is alive on this host."""
     recorded = read_holder(lock_file)
-    if recorded is None or recorded.host != this_host():
+    if recorded is None or recorded.pid is None or recorded.host != this_host():
         return recorded
     try:
         os.kill(recorded.pid, 0)

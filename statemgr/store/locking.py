@@ -13,6 +13,7 @@ that change state pay for them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,13 +23,14 @@ from typing import Any
 
 import attrs
 
-from statemgr.errors import EnvironmentLocked, StorageError
-from statemgr.store.atomic import FILE_MODE
+from statemgr.errors import EnvironmentLocked, StatemgrError, StorageError
+from statemgr.safe_paths import open_file
 from statemgr.store.base import LockHolder
-from statemgr.store.holders import encode_holder, flock_pids, read_holder, this_host
+from statemgr.store.holders import encode_holder, read_holder, this_host
 
 CHECK_INTERVAL = 0.02  # seconds between attempts while waiting for a lock
 RECORD_GRACE = 0.05  # how long a refused acquire waits for a fresh holder's record
+MAX_ATTEMPTS = 100  # acquires that may land on a lock file purged meanwhile
 
 
 @attrs.frozen
@@ -40,14 +42,19 @@ class HeldLock:
     path: Path
 
 
-def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, FILE_MODE)
+def _safe_opener(shown: str) -> Callable[[str, int], int]:
+    """portalocker's opener: no link, no FIFO, nothing but a regular file, 0600 exactly."""
+
+    def opener(path: str, flags: int) -> int:
+        return open_file(path, flags, shown)
+
+    return opener
 
 
 def _same_file(fd: int, path: Path) -> bool:
     """Whether ``fd`` is still the file at ``path`` (not unlinked or replaced since)."""
     try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
+        return os.path.samestat(os.fstat(fd), os.lstat(path))
     except FileNotFoundError:
         return False
 
@@ -63,9 +70,7 @@ def locked_error(lock_file: Path, env: str, waited: float) -> EnvironmentLocked:
         return EnvironmentLocked(
             env, holder.pid, holder.host, holder.command, holder.since.isoformat(), waited
         )
-    found = flock_pids(lock_file)
-    pid = found[0][0] if found and found[0] else None
-    return EnvironmentLocked(env, pid, this_host() if pid else None, None, None, waited)
+    return EnvironmentLocked(env, None, None, None, None, waited)
 
 
 def _write_record(fd: int, holder: LockHolder) -> None:
@@ -80,10 +85,12 @@ def _clear_record(fd: int) -> None:
         os.ftruncate(fd, 0)
 
 
-def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> Any:
+def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> Any | None:
     """One portalocker acquire of ``lock_file`` within ``timeout``; the held ``Lock``.
 
-    ``requested`` is the command's whole lock timeout, as the refusal reports it.
+    ``requested`` is the command's whole lock timeout, as the refusal reports it. None
+    when the environment's folder went away meanwhile (a concurrent purge): the caller's
+    ``prepare`` then says what is there now.
     """
     import portalocker
 
@@ -94,12 +101,16 @@ def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown:
         check_interval=CHECK_INTERVAL,
         fail_when_locked=False,
         flags=portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING,
-        opener=_private_opener,
+        opener=_safe_opener(shown),
     )
     try:
         lock.acquire()
     except portalocker.AlreadyLocked:
         raise locked_error(lock_file, env, requested) from None
+    except StatemgrError:
+        raise  # UnsafePath: a link, FIFO or folder at state.lock
+    except FileNotFoundError:
+        return None
     except portalocker.LockException as error:
         cause = error.__cause__ if isinstance(error.__cause__, OSError) else OSError(str(error))
         raise StorageError(shown, "lock", cause, env=env) from error
@@ -129,10 +140,12 @@ def hold_lock(
     timeout = max(0.0, timeout)
     started = time.monotonic()
     deadline = started + timeout
-    while True:
+    for _attempt in range(MAX_ATTEMPTS):
         prepare()
         remaining = max(0.0, deadline - time.monotonic())
         lock = _acquire(lock_file, env, remaining, timeout, shown)
+        if lock is None:
+            continue
         try:
             if _same_file(lock.fh.fileno(), lock_file):
                 break
@@ -140,6 +153,9 @@ def hold_lock(
             lock.release()
             raise
         lock.release()
+    else:  # the lock file keeps disappearing under us: say so rather than spin
+        vanishing = OSError(errno.ENOENT, "it keeps disappearing (removed by another command)")
+        raise StorageError(shown, "open", vanishing, env=env)
     fd = lock.fh.fileno()
     try:
         holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())

@@ -6,7 +6,8 @@ The store makes the (empty, private) file; the steps' runners append to it. The 
 A run's name is the file's path relative to the workspace (``data/NAME/traces/X.log``),
 as ``failure.trace_file`` holds it; ``read_trace`` also takes the bare file name or any
 path ending in it, so a ``trace_file`` copied from another machine's output works too.
-Only names of the trace pattern inside the environment's own traces folder are read.
+Only names of the trace pattern inside the environment's own traces folder are read,
+through ``statemgr.safe_paths``: a link or a FIFO at traces/ or at a trace is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from statemgr.errors import EnvironmentNotFound, StorageError, TraceNotFound
+from statemgr.errors import EnvironmentNotFound, StatemgrError, StorageError, TraceNotFound
 from statemgr.layout import Layout
 from statemgr.model.traces import (
     TRACE_NAME,
@@ -26,24 +27,22 @@ from statemgr.model.traces import (
     parse_trace_name,
     trace_file_name,
 )
+from statemgr.safe_paths import check_folder, ensure_folder, open_file
 
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _TAIL = 4096
 
 
 def new_trace_file(traces_dir: Path, command: str) -> Path:
     """Create a new, empty trace file for ``command`` in ``traces_dir`` (0700 / 0600)."""
-    traces_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    os.chmod(traces_dir, FOLDER_MODE)
+    ensure_folder(traces_dir, str(traces_dir))  # data/NAME is there: the lock is in it
     safe_command = _UNSAFE.sub("_", command) or "command"
     now = datetime.now(UTC)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
     for _attempt in range(5):
         path = traces_dir / trace_file_name(now, safe_command, secrets.token_hex(3))
         try:
-            descriptor = os.open(path, flags, FILE_MODE)
+            descriptor = open_file(path, flags, str(path))
         except FileExistsError:
             continue
         os.close(descriptor)
@@ -59,10 +58,13 @@ def list_runs(layout: Layout, name: str) -> list[TraceRun]:
     _check_exists(layout, name)
     folder = layout.traces_dir(name)
     try:
+        check_folder(folder, layout.relative(folder) + "/")
         with os.scandir(folder) as entries:
             found = sorted(e.name for e in entries if TRACE_NAME.fullmatch(e.name))
     except FileNotFoundError:
         return []
+    except StatemgrError:
+        raise
     except OSError as error:
         raise StorageError(layout.relative(folder), "list", error, env=name) from None
     runs = []
@@ -80,12 +82,14 @@ def read_trace(layout: Layout, name: str, run: str, offset: int, limit: int) -> 
     """At most ``limit`` bytes of the run's trace from ``offset``."""
     path = trace_path(layout, name, run)
     try:
-        with open(path, "rb") as stream:
+        with open(_open(layout, path), "rb") as stream:
             stream.seek(max(0, offset))
             return stream.read(max(0, limit))
     except FileNotFoundError:
         _check_exists(layout, name)
         raise TraceNotFound(name, run) from None
+    except StatemgrError:
+        raise
     except OSError as error:
         raise StorageError(layout.relative(path), "read", error, env=name) from None
 
@@ -105,13 +109,21 @@ def _check_exists(layout: Layout, name: str) -> None:
         raise EnvironmentNotFound(name, layout.relative(state))
 
 
+def _open(layout: Layout, path: Path) -> int:
+    """A trace, read-only: a link, FIFO or folder there is refused (``UnsafePath``)."""
+    check_folder(path.parent, layout.relative(path.parent) + "/")
+    return open_file(path, os.O_RDONLY, layout.relative(path))
+
+
 def _tail(layout: Layout, name: str, path: Path) -> bytes:
     try:
-        with open(path, "rb") as stream:
+        with open(_open(layout, path), "rb") as stream:
             end = stream.seek(0, os.SEEK_END)
             stream.seek(max(0, end - _TAIL))
             return stream.read()
     except FileNotFoundError:  # removed meanwhile (purge)
         return b""
+    except StatemgrError:
+        raise
     except OSError as error:
         raise StorageError(layout.relative(path), "read", error, env=name) from None

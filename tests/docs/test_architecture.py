@@ -8,7 +8,13 @@ from pathlib import Path
 from .session import REPOSITORY
 
 # Each layer and the layers it may import (docs/architecture.md, "The layers").
-BASE = {"statemgr.errors", "statemgr.layout", "statemgr.log", "machines.names"}
+BASE = {
+    "statemgr.errors",
+    "statemgr.layout",
+    "statemgr.safe_paths",
+    "statemgr.log",
+    "machines.names",
+}
 ALLOWED: dict[str, set[str]] = {
     "machines.names": set(),
     "machines.transitions_generated": set(),
@@ -17,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "machines.lifecycle": {"machines.names", "machines.table", "statemgr.errors"},
     "statemgr.errors": set(),
     "statemgr.layout": set(),
+    "statemgr.safe_paths": {"statemgr.errors"},
     "statemgr.log": set(),
     "statemgr": set(),
     "statemgr.model": {"machines.names", "machines.table", "statemgr.errors"},

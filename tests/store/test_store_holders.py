@@ -98,16 +98,22 @@ def test_an_inode_only_match_counts_when_the_record_confirms_the_pid(
     assert store.holder("web") is None
 
 
-def test_held_without_a_record_yet_names_the_pid_from_the_kernel(
-    store: FileStore, web: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("data", [b'{"pid": 12', b""], ids=["half-written", "empty"])
+def test_held_without_a_record_is_an_unknown_process(
+    store: FileStore,
+    web: Snapshot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data: bytes,
 ) -> None:
-    """A half-written record (the holder is mid-write): the pid still comes from /proc/locks."""
+    """Item 10 (issue 12): a flock with no record (another tool's, or a holder mid-write)
+    is held, by an unknown process: pid None, never a made-up one, never "free"."""
     status = _record(store)
-    store.layout.lock_file("web").write_bytes(b'{"pid": 12')
+    store.layout.lock_file("web").write_bytes(data)
     entry = f"1: FLOCK  ADVISORY  WRITE 4321 {_device(status)}:{status.st_ino} 0 EOF"
     _proc_locks(tmp_path, monkeypatch, entry)
     found = store.holder("web")
-    assert found is not None and (found.pid, found.command) == (4321, "unknown")
+    assert found is not None and (found.pid, found.command) == (None, "unknown")
 
 
 def _hold_until_killed(store: FileStore, ready: Path) -> None:
