@@ -75,7 +75,7 @@ class Trace:
     def write(self, text: str | bytes, *, fresh_line: bool = False) -> None:
         """Append ``text`` as it is; with ``fresh_line``, first end an unfinished last line."""
         data = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
-        with open(self.descriptor(os.O_RDWR | os.O_APPEND), "a+b") as stream:
+        with open(self.descriptor(os.O_RDWR | os.O_APPEND | os.O_CREAT), "a+b") as stream:
             if fresh_line and _ends_mid_line(stream):
                 data = b"\n" + data
             stream.write(data)
