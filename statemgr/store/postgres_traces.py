@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from statemgr.model.traces import TraceRun, end_line_result, parse_trace_name
+from statemgr.safe_paths import open_file
 
 if TYPE_CHECKING:
     from psycopg2 import extensions as pg
@@ -60,7 +61,7 @@ class Chunk:
 def next_chunk(path: Path, shipped: int) -> Chunk | None:
     """The bytes of ``path`` after ``shipped`` that the row keeps, or None when none came."""
     try:
-        with open(path, "rb") as stream:
+        with open(open_file(path, os.O_RDONLY, str(path)), "rb") as stream:
             size = stream.seek(0, os.SEEK_END)
             if size <= shipped:
                 return None

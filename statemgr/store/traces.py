@@ -27,7 +27,7 @@ from statemgr.model.traces import (
     parse_trace_name,
     trace_file_name,
 )
-from statemgr.safe_paths import check_folder, ensure_folder, open_file
+from statemgr.safe_paths import check_folder, ensure_folder, make_workspace_folder, open_file
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _TAIL = 4096
@@ -35,7 +35,8 @@ _TAIL = 4096
 
 def new_trace_file(traces_dir: Path, command: str) -> Path:
     """Create a new, empty trace file for ``command`` in ``traces_dir`` (0700 / 0600)."""
-    ensure_folder(traces_dir, str(traces_dir))  # data/NAME is there: the lock is in it
+    make_workspace_folder(traces_dir.parent)  # data/NAME (the PostgreSQL store keeps none)
+    ensure_folder(traces_dir, str(traces_dir))
     safe_command = _UNSAFE.sub("_", command) or "command"
     now = datetime.now(UTC)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
