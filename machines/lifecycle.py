@@ -18,8 +18,9 @@ from statemgr.errors import TransitionNotAllowed
 
 class DeploymentLifecycle(StateChart):  # type: ignore[type-arg]
     """created -> provisioning -> provisioned -> configuring -> configured -> releasing ->
-    released -> running; each -ing state (and running) may fail; anything but destroyed
-    may be destroyed."""
+    released -> running; each -ing state (and running) may fail; a failed phase may be
+    retried; released, running and run_failed may be released again; anything but
+    destroyed may be destroyed."""
 
     # An event that is not allowed must be refused, not silently ignored, and an exception
     # in a hook must reach the caller rather than become an internal event.
@@ -34,19 +35,27 @@ class DeploymentLifecycle(StateChart):  # type: ignore[type-arg]
         use_enum_instance=False,
     )
 
-    start_provisioning = s.created.to(s.provisioning)
+    # A failed phase is retried on its own start event; a release may start again from
+    # released, running or run_failed (a new version, or a fixed or previous one).
+    start_provisioning = s.created.to(s.provisioning) | s.provision_failed.to(s.provisioning)
     provisioned = s.provisioning.to(s.provisioned)
     provision_failed = s.provisioning.to(s.provision_failed)
 
-    start_configuring = s.provisioned.to(s.configuring)
+    start_configuring = s.provisioned.to(s.configuring) | s.configure_failed.to(s.configuring)
     configured = s.configuring.to(s.configured)
     configure_failed = s.configuring.to(s.configure_failed)
 
-    start_releasing = s.configured.to(s.releasing)
+    start_releasing = (
+        s.configured.to(s.releasing)
+        | s.release_failed.to(s.releasing)
+        | s.released.to(s.releasing)
+        | s.running.to(s.releasing)
+        | s.run_failed.to(s.releasing)
+    )
     released = s.releasing.to(s.released)
     release_failed = s.releasing.to(s.release_failed)
 
-    start_running = s.released.to(s.running)
+    start_running = s.released.to(s.running) | s.run_failed.to(s.running)
     run_failed = s.running.to(s.run_failed)
 
     # Every state is declared above (the collection), so any() covers all but the final one.

@@ -29,23 +29,30 @@ TRANSITIONS: dict[str, dict[str, str]] = {
         "destroy": "destroyed",
     },
     "released": {
+        "start_releasing": "releasing",
         "start_running": "running",
         "destroy": "destroyed",
     },
     "running": {
+        "start_releasing": "releasing",
         "run_failed": "run_failed",
         "destroy": "destroyed",
     },
     "provision_failed": {
+        "start_provisioning": "provisioning",
         "destroy": "destroyed",
     },
     "configure_failed": {
+        "start_configuring": "configuring",
         "destroy": "destroyed",
     },
     "release_failed": {
+        "start_releasing": "releasing",
         "destroy": "destroyed",
     },
     "run_failed": {
+        "start_releasing": "releasing",
+        "start_running": "running",
         "destroy": "destroyed",
     },
     "destroyed": {},

@@ -108,6 +108,31 @@ class TraceNotFound(UsageError):
         )
 
 
+class MissingVariables(UsageError):
+    """Steps the command would run name ``{var.KEY}`` values that were not given (--var)."""
+
+    def __init__(self, env: str, command: str, missing: Sequence[str]) -> None:
+        self.command = command
+        self.missing = tuple(missing)
+        listed = "; ".join(self.missing)
+        super().__init__(
+            f"environment '{env}': '{command}' needs variables that were not given: {listed}",
+            env=env,
+            hint="nothing was run or written; give each with --var KEY=VALUE",
+        )
+
+
+class InvalidVariable(UsageError):
+    """A --var that is not KEY=VALUE with KEY a variable name."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"invalid --var {text!r}: expected KEY=VALUE with KEY of letters, digits and '_', "
+            "not starting with a digit (^[A-Za-z_][A-Za-z0-9_]*$)"
+        )
+
+
 # --- exit 3: not allowed in the current state ------------------------------------------
 
 

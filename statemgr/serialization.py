@@ -51,8 +51,19 @@ from statemgr.model.values import (
 Document = dict[str, Any]
 Migration = Callable[[Document], Document]
 
+
+def _adds_defaulted_fields(document: Document) -> Document:
+    """A migration for a version that only added fields with defaults (the structure hooks
+    fill them in): the document is read as it is."""
+    return document
+
+
 # MIGRATIONS[n] turns a version-n document into a version-(n + 1) document.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {
+    # 2: failure.completed_steps and operation.completed_steps (what --resume skips), and
+    # history entries' vars (a command's --var values).
+    1: _adds_defaulted_fields,
+}
 
 
 def _describe(exception: BaseException, expected: type | None) -> str:
@@ -91,7 +102,10 @@ def _make_converter() -> cattrs.Converter:
         ),
     )
     converter.register_unstructure_hook(
-        Transition, make_dict_unstructure_fn(Transition, converter, from_state=from_key)
+        Transition,
+        make_dict_unstructure_fn(
+            Transition, converter, from_state=from_key, vars=override(omit_if_default=True)
+        ),
     )
     return converter
 

@@ -59,6 +59,15 @@ ALLOWED = {
     ("releasing", "release_failed"): "release_failed",
     ("released", "start_running"): "running",
     ("running", "run_failed"): "run_failed",
+    # (r2) retry: each failed state, on its phase's start event
+    ("provision_failed", "start_provisioning"): "provisioning",
+    ("configure_failed", "start_configuring"): "configuring",
+    ("release_failed", "start_releasing"): "releasing",
+    ("run_failed", "start_running"): "running",
+    # (r2) release again
+    ("released", "start_releasing"): "releasing",
+    ("running", "start_releasing"): "releasing",
+    ("run_failed", "start_releasing"): "releasing",
     # any state but destroyed -> destroyed
     **{(state, "destroy"): "destroyed" for state in STATES if state != "destroyed"},
 }
@@ -73,7 +82,7 @@ def test_the_vocabulary_is_the_contracts() -> None:
     """Tried: the StateName and Event enums against the contract's lists."""
     assert [s.value for s in StateName] == STATES
     assert [e.value for e in Event] == EVENTS
-    assert len(ALLOWED) == 11 + 12
+    assert len(ALLOWED) == 11 + 4 + 3 + 12
 
 
 @pytest.mark.parametrize(("state", "event"), [p for p in PAIRS if p in ALLOWED])
@@ -105,7 +114,7 @@ def test_any_other_event_is_refused_and_leaves_the_state(state: str, event: str)
 def test_a_refused_machine_still_takes_an_allowed_event(state: str) -> None:
     """Tried: a refused event, then destroy, on the same machine (the refusal broke nothing)."""
     machine = build(state)
-    refused_event = "start_provisioning" if state != "created" else "released"
+    refused_event = next(event for event in EVENTS if event not in allowed_in(state))
     with pytest.raises(TransitionNotAllowed):
         fire(machine, refused_event)
     assert fire(machine, Event.destroy) is StateName.destroyed
@@ -189,21 +198,22 @@ DISPLAY = {
 }
 FAILED = {"provision_failed", "configure_failed", "release_failed", "run_failed"}
 IN_PROGRESS = {"provisioning", "configuring", "releasing"}
-# The state-changing commands allowed when no command is in flight (contract: from
-# provision, configure, release, run, deploy, destroy, recover, purge).
+# The state-changing commands allowed when no command is in flight (contract r2: "in a
+# failed state that phase's command and deploy (and release and redeploy in release_failed
+# and run_failed); in released and running, release and redeploy").
 COMMANDS = {
     "created": ("provision", "deploy", "destroy"),
-    "provisioning": ("destroy",),
+    "provisioning": ("destroy", "recover"),
     "provisioned": ("configure", "deploy", "destroy"),
-    "configuring": ("destroy",),
+    "configuring": ("destroy", "recover"),
     "configured": ("release", "deploy", "destroy"),
-    "releasing": ("destroy",),
-    "released": ("run", "deploy", "destroy"),
-    "running": ("destroy",),
-    "provision_failed": ("destroy",),
-    "configure_failed": ("destroy",),
-    "release_failed": ("destroy",),
-    "run_failed": ("destroy",),
+    "releasing": ("destroy", "recover"),
+    "released": ("release", "run", "deploy", "redeploy", "destroy"),
+    "running": ("release", "redeploy", "destroy"),
+    "provision_failed": ("provision", "deploy", "destroy"),
+    "configure_failed": ("configure", "deploy", "destroy"),
+    "release_failed": ("release", "deploy", "redeploy", "destroy"),
+    "run_failed": ("release", "run", "deploy", "redeploy", "destroy"),
     "destroyed": ("purge",),
 }
 FAILED_DETAILS = {

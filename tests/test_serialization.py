@@ -91,11 +91,39 @@ def configuring_in_flight() -> Snapshot:
     return _walk(_created(), HAPPY_PATH[:3], operation=operation)
 
 
+def release_failed_resumable() -> Snapshot:
+    """Schema 2: a release that failed after one step, started with --var values."""
+    failure = attrs.evolve(
+        sample_failure(Phase.release, "migrate_db"),
+        started_at=T0 + timedelta(minutes=5, seconds=1),
+        failed_at=T0 + timedelta(minutes=6),
+        completed_steps=("upload_bundle",),
+    )
+    steps = [*HAPPY_PATH[:5], ("release_failed", StateName.release_failed, "release")]
+    snapshot = _walk(_created(), steps, failure=failure)
+    history = list(snapshot.history)
+    for index in (5, 6):
+        history[index] = attrs.evolve(history[index], vars={"version": "1.4.2", "REGION": "é"})
+    return attrs.evolve(snapshot, history=tuple(history))
+
+
 GOLDEN_SNAPSHOTS = {
     "healthy_running.json": healthy_running,
     "provision_failed.json": provision_failed,
     "configuring_in_flight.json": configuring_in_flight,
+    "release_failed_resumable.json": release_failed_resumable,
 }
+# Files written by earlier schema versions (golden/vN/NAME), kept byte for byte as those
+# versions wrote them: each must still load, as the current golden file of its name does.
+OLD_GOLDEN = sorted(GOLDEN.glob("v*/*.json"))
+
+
+@pytest.mark.parametrize("old", OLD_GOLDEN, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_files_of_every_earlier_schema_version_still_load(old: Path) -> None:
+    """Tried: each golden file an earlier schema version wrote, migrated on read."""
+    version = int(old.parent.name.removeprefix("v"))
+    assert json.loads(old.read_bytes())["schema_version"] == version < serialization.SCHEMA_VERSION
+    assert loads(old.read_bytes()) == loads((GOLDEN / old.name).read_bytes())
 
 
 @pytest.mark.parametrize("file", list(GOLDEN_SNAPSHOTS))
@@ -113,7 +141,7 @@ def test_loads_reads_the_golden_file(file: str) -> None:
 def test_the_golden_format_has_the_contracts_fields() -> None:
     """Tried: the failed golden file, read as plain JSON: the keys the contract lists."""
     document = json.loads((GOLDEN / "provision_failed.json").read_bytes())
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == serialization.SCHEMA_VERSION
     assert set(document) >= {
         "schema_version", "lineage", "revision", "environment", "state", "operation",
         "created_at", "updated_at", "history",
@@ -122,7 +150,7 @@ def test_the_golden_format_has_the_contracts_fields() -> None:
     assert document["state"]["name"] == "provision_failed"
     assert set(document["state"]["failure"]) >= {
         "phase", "failed_step", "error_kind", "message", "exit_code", "trace_file",
-        "started_at", "failed_at",
+        "started_at", "failed_at", "completed_steps",
     }  # fmt: skip
     assert [entry["from"] for entry in document["history"]] == [None, "created", "provisioning"]
     assert set(document["history"][0]) >= {"at", "from", "to", "event", "command", "pid", "host"}
@@ -131,7 +159,9 @@ def test_the_golden_format_has_the_contracts_fields() -> None:
     in_flight = json.loads((GOLDEN / "configuring_in_flight.json").read_bytes())
     assert set(in_flight["operation"]) == {
         "command", "phase", "step", "pid", "host", "started_at", "trace_file",
+        "completed_steps",
     }  # fmt: skip
+    assert "vars" not in document["history"][0]  # only a command with --var values has any
 
 
 # --- strategies for the model --------------------------------------------------------------
@@ -193,6 +223,7 @@ failures = st.builds(
     failed_at=aware_datetimes,
     exit_code=st.none() | st.integers(min_value=-255, max_value=255),
     trace_file=st.none() | texts,
+    completed_steps=st.lists(identifiers, max_size=3).map(tuple),
 )
 operations = st.builds(
     Operation,
@@ -202,6 +233,7 @@ operations = st.builds(
     host=texts,
     started_at=aware_datetimes,
     step=st.none() | identifiers,
+    completed_steps=st.lists(identifiers, max_size=3).map(tuple),
 )
 transitions = st.builds(
     Transition,
@@ -213,6 +245,7 @@ transitions = st.builds(
     pid=pids,
     host=texts,
     failed_step=st.none() | identifiers,
+    vars=st.dictionaries(st.text("ABCxyz_019", min_size=1, max_size=6), texts, max_size=3),
 )
 
 
@@ -412,17 +445,18 @@ def test_every_bad_field_is_listed_with_its_path() -> None:
     assert "$.history[2].at" in text
 
 
-@pytest.mark.parametrize("version", [2, 3, 10**6])
-def test_a_newer_schema_is_refused_naming_both_versions(version: int) -> None:
-    """Tried: the healthy golden document with schema_version 2, 3 and 1000000."""
+@pytest.mark.parametrize("ahead", [1, 2, 10**6])
+def test_a_newer_schema_is_refused_naming_both_versions(ahead: int) -> None:
+    """Tried: the healthy golden document with schema_version 1, 2 and 1000000 ahead."""
+    version = serialization.SCHEMA_VERSION + ahead
+    current = serialization.SCHEMA_VERSION
     document = json.loads((GOLDEN / "healthy_running.json").read_bytes())
     document["schema_version"] = version
     with pytest.raises(NewerSchema) as refused:
         loads(json.dumps(document), source="data/web/state.json")
-    assert refused.value.found == version and refused.value.supported == 1
-    assert f"schema_version {version}" in str(refused.value) and "newer than 1" in str(
-        refused.value
-    )
+    assert refused.value.found == version and refused.value.supported == current
+    assert f"schema_version {version}" in str(refused.value)
+    assert f"newer than {current}" in str(refused.value)
     assert "data/web/state.json" in str(refused.value)
     assert isinstance(refused.value, StateFileUnreadable) and refused.value.exit_code == 6
 
@@ -452,9 +486,12 @@ def test_odd_documents_are_unreadable(data: bytes) -> None:
 
 # --- migrations ------------------------------------------------------------------------------
 
+CURRENT = serialization.SCHEMA_VERSION
+
 
 def _as_old_version(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot as a hypothetical version 1 that named history's "from" "from_state"."""
+    """The snapshot as a hypothetical current version that named history's "from"
+    "from_state" (a hypothetical next version renames it)."""
     document = to_document(snapshot)
     for line in document["history"]:
         line["from_state"] = line.pop("from")
@@ -469,8 +506,8 @@ def _rename_from_state(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_registered_migration_reads_an_older_document(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tried: SCHEMA_VERSION patched to 2 and a migration 1 -> 2 registered; a version-1
-    document in the hypothetical old shape.
+    """Tried: SCHEMA_VERSION patched to the next version and a migration to it registered;
+    a current-version document in the hypothetical old shape.
 
     What this proves: migrate() runs the registered step for the document's version, stamps
     the new version, and the result is structured as the current model; without the step
@@ -478,51 +515,50 @@ def test_a_registered_migration_reads_an_older_document(monkeypatch: pytest.Monk
     """
     calls: list[int] = []
 
-    def one_to_two(document: dict[str, Any]) -> dict[str, Any]:
+    def to_next(document: dict[str, Any]) -> dict[str, Any]:
         calls.append(document["schema_version"])
         return _rename_from_state(document)
 
     old = _as_old_version(provision_failed())
     assert isinstance(only_unreadable(json.dumps(old)), StateFileUnreadable)  # old shape today
 
-    monkeypatch.setattr(serialization, "SCHEMA_VERSION", 2)
-    with pytest.raises(StateFileUnreadable, match="no migration from schema_version 1"):
+    monkeypatch.setattr(serialization, "SCHEMA_VERSION", CURRENT + 1)
+    with pytest.raises(StateFileUnreadable, match=f"no migration from schema_version {CURRENT}"):
         loads(json.dumps(old))
 
-    monkeypatch.setitem(serialization.MIGRATIONS, 1, one_to_two)
+    monkeypatch.setitem(serialization.MIGRATIONS, CURRENT, to_next)
     migrated = loads(json.dumps(old))
-    assert calls == [1]
-    assert migrated == attrs.evolve(provision_failed(), schema_version=2)
+    assert calls == [CURRENT]
+    assert migrated == attrs.evolve(provision_failed(), schema_version=CURRENT + 1)
     assert old["history"][0]["from_state"] is None  # the caller's document is not changed
 
-    current = to_document(attrs.evolve(provision_failed(), schema_version=2))
-    assert from_document(current) == attrs.evolve(provision_failed(), schema_version=2)
-    assert calls == [1]  # a current document is not migrated
+    current = to_document(attrs.evolve(provision_failed(), schema_version=CURRENT + 1))
+    assert from_document(current) == attrs.evolve(provision_failed(), schema_version=CURRENT + 1)
+    assert calls == [CURRENT]  # a current document is not migrated
 
 
 def test_migrations_run_in_order_up_to_the_current_version(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Tried: SCHEMA_VERSION patched to 3 with steps 1 -> 2 and 2 -> 3 registered."""
-    seen: list[tuple[int, str]] = []
+    """Tried: a version-1 file, with every registered step wrapped to record its order."""
+    seen: list[int] = []
 
-    def step(label: str) -> Any:
+    def recorded(version: int, step: Any) -> Any:
         def migration(document: dict[str, Any]) -> dict[str, Any]:
-            seen.append((document["schema_version"], label))
-            return dict(document)
+            seen.append(document["schema_version"])
+            assert document["schema_version"] == version
+            return step(document)
 
         return migration
 
-    monkeypatch.setattr(serialization, "SCHEMA_VERSION", 3)
-    monkeypatch.setitem(serialization.MIGRATIONS, 1, step("a"))
-    monkeypatch.setitem(serialization.MIGRATIONS, 2, step("b"))
-    loaded = loads((GOLDEN / "healthy_running.json").read_bytes())
-    assert seen == [(1, "a"), (2, "b")]
-    assert loaded.schema_version == 3
-    assert attrs.evolve(loaded, schema_version=1) == healthy_running()
+    for version, step in list(serialization.MIGRATIONS.items()):
+        monkeypatch.setitem(serialization.MIGRATIONS, version, recorded(version, step))
+    loaded = loads((GOLDEN / "v1" / "healthy_running.json").read_bytes())
+    assert seen == list(range(1, CURRENT))
+    assert loaded == healthy_running()
 
 
-def test_no_migration_is_registered_today() -> None:
-    """Tried: the real registry: schema 1 is current, so there is nothing to migrate yet."""
-    assert serialization.SCHEMA_VERSION == 1
-    assert serialization.MIGRATIONS == {}
+def test_every_older_version_has_its_migration() -> None:
+    """Tried: the real registry: one step from each version before the current one."""
+    assert sorted(serialization.MIGRATIONS) == list(range(1, CURRENT))
+    assert CURRENT == 2

@@ -102,18 +102,18 @@ def create(arguments: argparse.Namespace, console: Console) -> int:
     )
 
 
-def phase(arguments: argparse.Namespace, console: Console) -> int:
+def planned(arguments: argparse.Namespace, console: Console) -> int:
+    """A phase command, deploy, redeploy or destroy (with --resume and --var)."""
     return _then_status(
-        console, arguments.name, lambda ws: ws.run_phase(arguments.name, Phase(arguments.command))
+        console,
+        arguments.name,
+        lambda ws: ws.execute(
+            arguments.name,
+            arguments.command,
+            resume=arguments.resume,
+            variables=dict(arguments.variables),
+        ),
     )
-
-
-def deploy(arguments: argparse.Namespace, console: Console) -> int:
-    return _then_status(console, arguments.name, lambda ws: ws.deploy(arguments.name))
-
-
-def destroy(arguments: argparse.Namespace, console: Console) -> int:
-    return _then_status(console, arguments.name, lambda ws: ws.destroy(arguments.name))
 
 
 def recover(arguments: argparse.Namespace, console: Console) -> int:

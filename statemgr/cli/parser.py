@@ -25,9 +25,10 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "diagram": ("statemgr.cli.reading", "diagram"),
     "validate": ("statemgr.cli.changing", "validate"),
     "create": ("statemgr.cli.changing", "create"),
-    **{command: ("statemgr.cli.changing", "phase") for command in PHASE_COMMANDS},
-    "deploy": ("statemgr.cli.changing", "deploy"),
-    "destroy": ("statemgr.cli.changing", "destroy"),
+    **{command: ("statemgr.cli.changing", "planned") for command in PHASE_COMMANDS},
+    "deploy": ("statemgr.cli.changing", "planned"),
+    "redeploy": ("statemgr.cli.changing", "planned"),
+    "destroy": ("statemgr.cli.changing", "planned"),
     "recover": ("statemgr.cli.changing", "recover"),
     "purge": ("statemgr.cli.changing", "purge"),
     "demo": ("statemgr.cli.demo", "demo"),
@@ -35,8 +36,10 @@ HANDLERS: dict[str, tuple[str, str]] = {
 
 # Commands that write state: the CLI enables the log file for them.
 LOGGED_COMMANDS = frozenset(
-    {"create", *PHASE_COMMANDS, "deploy", "destroy", "recover", "purge", "demo"}
+    {"create", *PHASE_COMMANDS, "deploy", "redeploy", "destroy", "recover", "purge", "demo"}
 )
+# Commands that run a plan of phases: they take --resume and --var.
+PLANNED_COMMANDS = frozenset({*PHASE_COMMANDS, "deploy", "redeploy", "destroy"})
 
 
 class ArgumentFailure(Exception):
@@ -67,6 +70,36 @@ def lock_timeout(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {text!r}")
     return value
+
+
+def variable(text: str) -> tuple[str, str]:
+    """``--var KEY=VALUE``: KEY by the variable-name rule, VALUE anything (even empty)."""
+    import re
+
+    key, equals, value = text.partition("=")
+    if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE with KEY of letters, digits and '_' not starting with a "
+            f"digit, got {text!r}"
+        )
+    return key, value
+
+
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="retry the failed phase at the step that failed (skip the steps that completed)",
+    )
+    parser.add_argument(
+        "--var",
+        metavar="KEY=VALUE",
+        type=variable,
+        action="append",
+        default=[],
+        dest="variables",
+        help="a value for {var.KEY} (and $STATEMGR_VAR_KEY) in the steps; repeatable",
+    )
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -164,7 +197,8 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "configure": "run the configure phase",
         "release": "run the release phase",
         "run": "run the run phase (start the application)",
-        "deploy": "run the remaining phases up to running",
+        "deploy": "run the remaining phases up to running (retrying a failed one first)",
+        "redeploy": "release again, then run: a new version in one command",
         "destroy": "run the destroy steps; the environment ends destroyed",
         "status": "show the state, failure, lock and next steps",
         "history": "show every transition",
@@ -174,6 +208,8 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     for name, what in named.items():
         sub = command(name, what)
         sub.add_argument("name", metavar="NAME", help="the environment")
+        if name in PLANNED_COMMANDS:
+            _add_plan_options(sub)
         if name == "purge":
             sub.add_argument("--force", action="store_true", help="purge in any state")
     command("list", "list every environment")

@@ -80,6 +80,10 @@ class Progress(Observer):
         else:
             self.console.err(text)
 
+    def step_skipped(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
+        skipped = self._paint("skipped (done before; --resume)", "dim")
+        self._line(f"[{index}/{total}] {phase.value}: {step.name} {skipped}")
+
     def step_finished(
         self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
     ) -> None:

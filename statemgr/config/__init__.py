@@ -21,15 +21,10 @@ from statemgr.config.problems import Problems, as_table, expected, non_empty_str
 from statemgr.config.steps import KNOWN_PLACEHOLDERS, SSH_PLACEHOLDERS, phases_of
 from statemgr.errors import ConfigError, InvalidName
 from statemgr.model import Environment, EnvironmentName, SshCredentials
-from statemgr.model.environment import (
-    DEFAULT_SSH_PORT,
-    DEFAULT_SSH_USERNAME,
-    PLACEHOLDER_PATTERN,
-)
+from statemgr.model.environment import DEFAULT_SSH_PORT, DEFAULT_SSH_USERNAME
 
 __all__ = [
     "KNOWN_PLACEHOLDERS",
-    "PLACEHOLDER_PATTERN",
     "SSH_PLACEHOLDERS",
     "load_config",
 ]

@@ -16,14 +16,10 @@ from statemgr.config.problems import (
     unknown_keys,
 )
 from statemgr.model import Phases, Step
-from statemgr.model.environment import (
-    DEFAULT_STEP_TIMEOUT,
-    PLACEHOLDER_PATTERN,
-    PLACEHOLDERS,
-    STEP_NAME_PATTERN,
-)
+from statemgr.model.environment import DEFAULT_STEP_TIMEOUT, STEP_NAME_PATTERN
+from statemgr.model.placeholders import BUILTIN_VARIABLES, KEY_RULE, Template
 
-KNOWN_PLACEHOLDERS = PLACEHOLDERS
+KNOWN_PLACEHOLDERS = tuple(BUILTIN_VARIABLES)
 SSH_PLACEHOLDERS = frozenset(p for p in KNOWN_PLACEHOLDERS if p.startswith("ssh_"))
 CALL_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
 ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -217,9 +213,13 @@ def _check_placeholders(
 ) -> None:
     known = " ".join("{" + name + "}" for name in KNOWN_PLACEHOLDERS)
     for where, text in texts:
-        for match in PLACEHOLDER_PATTERN.finditer(text):
-            placeholder = match.group(1)
-            if placeholder not in KNOWN_PLACEHOLDERS:
-                problems.add(where, f"unknown placeholder {match.group(0)} (known: {known})")
-            elif placeholder in SSH_PLACEHOLDERS and not ssh_declared:
-                problems.add(where, f"placeholder {match.group(0)} needs an [ssh] section")
+        for placeholder in Template.parse(text).placeholders:
+            if not placeholder.known:
+                scoped = f"{{var.KEY}} {{outputs.KEY}} (KEY: {KEY_RULE})"
+                problems.add(
+                    where,
+                    f"unknown placeholder {placeholder.text} (known: {known} {scoped}; "
+                    "write {{ and }} for a literal brace)",
+                )
+            elif placeholder.key in SSH_PLACEHOLDERS and not ssh_declared:
+                problems.add(where, f"placeholder {placeholder.text} needs an [ssh] section")

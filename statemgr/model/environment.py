@@ -11,19 +11,6 @@ from machines.names import Phase
 from statemgr.model.names import EnvironmentName
 
 STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# The placeholders of run/cwd/env (contract: "Environment config").
-PLACEHOLDERS = (
-    "name",
-    "workdir",
-    "build_dir",
-    "data_dir",
-    "ssh_username",
-    "ssh_private_key",
-    "ssh_public_key",
-    "ssh_port",
-)
-# Anything that looks like a placeholder; only the known ones are replaced.
-PLACEHOLDER_PATTERN = re.compile(r"\{([a-z_]+)\}")
 DEFAULT_STEP_TIMEOUT = 3600.0
 DEFAULT_SSH_USERNAME = "torrust"
 DEFAULT_SSH_PORT = 22
@@ -63,6 +50,13 @@ class Step:
     @property
     def kind(self) -> str:
         return "python" if self.call is not None else "command"
+
+    @property
+    def texts(self) -> list[str]:
+        """The strings in which placeholders are expanded: run, cwd and env values."""
+        run = [self.run] if isinstance(self.run, str) else list(self.run or ())
+        cwd = [self.cwd] if self.cwd is not None else []
+        return [*run, *cwd, *self.env.values()]
 
 
 @attrs.frozen

@@ -11,10 +11,8 @@ import attrs
 from machines.names import Event, Phase, StateName
 from statemgr.model.environment import Environment
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# The state-changing commands, in the order the contract lists them.
-COMMANDS = ("provision", "configure", "release", "run", "deploy", "destroy", "recover", "purge")
 PHASE_START_EVENTS: dict[Phase, Event] = {
     Phase.provision: Event.start_provisioning,
     Phase.configure: Event.start_configuring,
@@ -75,6 +73,9 @@ class Failure:
     failed_at: datetime
     exit_code: int | None = None
     trace_file: str | None = None
+    # The steps before the failed one that succeeded since the phase last started from its
+    # first step, in order: what ``--resume`` skips.
+    completed_steps: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -102,6 +103,8 @@ class Operation:
     started_at: datetime
     step: str | None = None
     trace_file: str | None = None
+    # The steps of this phase that have succeeded so far (what recover records).
+    completed_steps: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -116,6 +119,8 @@ class Transition:
     pid: int
     host: str
     failed_step: str | None = None
+    # The command's --var values (not secrets: they are recorded here).
+    vars: dict[str, str] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen
@@ -177,17 +182,9 @@ class Snapshot:
 
     def allowed_commands(self) -> tuple[str, ...]:
         """The state-changing commands allowed now, assuming no live command holds the lock."""
-        if self.operation is not None:
-            return ("destroy", "recover")
-        events = set(self.allowed_events())
-        allowed = {phase.value for phase, event in PHASE_START_EVENTS.items() if event in events}
-        if allowed:
-            allowed.add("deploy")
-        if Event.destroy in events:
-            allowed.add("destroy")
-        if self.state.name is StateName.destroyed:
-            allowed.add("purge")
-        return tuple(command for command in COMMANDS if command in allowed)
+        from statemgr.model.commands import allowed_commands
+
+        return allowed_commands(self)
 
     # --- building the next snapshot (pure) ---------------------------------------------
 
@@ -202,6 +199,7 @@ class Snapshot:
         failure: Failure | None = None,
         operation: Operation | None = None,
         at: datetime | None = None,
+        variables: dict[str, str] | None = None,
     ) -> Snapshot:
         """This snapshot moved to ``to``, with the transition appended to the history.
 
@@ -217,6 +215,7 @@ class Snapshot:
             pid=pid,
             host=host,
             failed_step=failure.failed_step if failure else None,
+            vars=dict(variables or {}),
         )
         return attrs.evolve(
             self,

@@ -12,7 +12,12 @@ from statemgr.runners.base import StepContext, StepResult
 from statemgr.runners.command import run_command_step
 from statemgr.runners.python import run_python_step
 from statemgr.runners.trace import Trace
-from statemgr.runners.variables import step_environment, step_variables, substitute
+from statemgr.runners.variables import (
+    missing_placeholders,
+    step_environment,
+    step_variables,
+    substitute,
+)
 
 __all__ = [
     "StepContext",
@@ -26,7 +31,28 @@ __all__ = [
 
 
 def run_step(context: StepContext) -> StepResult:
-    """Run the context's step (a command step or a Python step) and return how it ended."""
+    """Run the context's step (a command step or a Python step) and return how it ended.
+
+    A step whose placeholders do not all have a value (an output no earlier step wrote)
+    fails at its start, with error kind ``error``, without running.
+    """
+    missing = missing_placeholders(context.step.texts, context.variables)
+    if missing:
+        return _unresolved(context, missing)
     if context.step.kind == "python":
         return run_python_step(context)
     return run_command_step(context)
+
+
+def _unresolved(context: StepContext, missing: list[str]) -> StepResult:
+    from statemgr.model import ErrorKind, utc_now
+
+    names = ", ".join(missing)
+    message = f"step '{context.step.name}' names {names}, which has no value"
+    if any(text.startswith("{outputs.") for text in missing):
+        message += " (no earlier step wrote that output)"
+    trace = Trace(context.trace_file)
+    trace.note(f"step {context.phase.value} {context.index}/{context.total} '{context.step.name}'")
+    trace.note(f"step '{context.step.name}' not started: {message}")
+    now = utc_now()
+    return StepResult(context.step.name, now, now, ErrorKind.error, message)

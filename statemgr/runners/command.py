@@ -48,7 +48,7 @@ from statemgr.runners.process import (
     stop_group,
 )
 from statemgr.runners.trace import Trace
-from statemgr.runners.variables import step_environment, substitute
+from statemgr.runners.variables import shell_script, step_environment, substitute
 from statemgr.safe_paths import open_file
 
 SHELL = "/bin/sh"
@@ -70,9 +70,10 @@ class _Outcome:
 
 
 def command_line(run: tuple[str, ...] | str | None, variables: dict[str, str]) -> list[str]:
-    """The argv to execute: the step's argv, or ``sh -c STRING``, placeholders replaced."""
+    """The argv to execute: the step's argv with placeholders replaced, or ``sh -c STRING``
+    with each placeholder a reference to its variable (see ``step_environment``)."""
     if isinstance(run, str) and run:
-        return [SHELL, "-c", substitute(run, variables)]
+        return [SHELL, "-c", shell_script(run)]
     if isinstance(run, tuple | list) and run:
         return [substitute(argument, variables) for argument in run]
     raise ValueError(f"a command step needs a non-empty 'run', got {run!r}")

@@ -22,6 +22,7 @@ from statemgr.errors import Interrupted, StorageError
 from statemgr.layout import Layout
 from statemgr.log import logger
 from statemgr.model import ErrorKind, Failure, Operation, Snapshot, Step, utc_now
+from statemgr.model.commands import Plan
 from statemgr.model.snapshot import (
     PHASE_FAILED_EVENTS,
     PHASE_START_EVENTS,
@@ -59,6 +60,11 @@ class CommandRun:
     host: str = attrs.field(factory=socket.gethostname)
     trace: Trace | None = None
     trace_name: str | None = None  # the run's name, as failure.trace_file records it
+    # What the command runs (skips, for --resume) and its --var values.
+    plan: Plan | None = None
+    variables: dict[str, str] = attrs.field(factory=dict)
+    # The steps of the phase under way that have succeeded (with those --resume skipped).
+    completed: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -88,6 +94,7 @@ class CommandRun:
                 self.host,
                 failure=failure,
                 operation=operation,
+                variables=self.variables,
             )
         )
         logger.bind(env=self.name, phase=phase).info(
@@ -104,7 +111,8 @@ class CommandRun:
         operation = self.snapshot.operation
         if operation is None or operation.phase is not phase:
             operation = self.new_operation(phase)
-        self.save(attrs.evolve(self.snapshot, operation=attrs.evolve(operation, step=step)))
+        underway = attrs.evolve(operation, step=step, completed_steps=self.completed)
+        self.save(attrs.evolve(self.snapshot, operation=underway))
 
     def new_operation(self, phase: Phase) -> Operation:
         trace = self.trace_name if self.trace else None
@@ -123,16 +131,24 @@ class CommandRun:
     def run_steps(self, phase: Phase) -> Failure | None:
         """Run the phase's steps in order; the first failure stops it and is returned."""
         steps = self.snapshot.environment.phases.steps(phase)
+        names = {step.name for step in steps}
+        skip = self.plan.skipped(phase) if self.plan else ()
+        self.completed = tuple(name for name in skip if name in names)
         trace = self.open_trace()
         trace.note(f"phase {phase.value}: {len(steps)} step(s)")
         self.observer.phase_started(self.name, phase, steps)
-        variables = step_variables(self.snapshot.environment, self.layout)
+        variables = step_variables(self.snapshot.environment, self.layout, self.variables)
         for index, step in enumerate(steps, start=1):
+            if step.name in self.completed:
+                trace.note(f"step {step.name}: skipped (it completed before; --resume)")
+                self.observer.step_skipped(self.name, phase, step, index, len(steps))
+                continue
             self.save_step(phase, step.name)
             result = self._run_one(phase, step, index, len(steps), variables)
             if not result.ok:
                 trace.note(f"phase {phase.value}: failed at step {step.name}")
                 return self.failure_from(phase, result)
+            self.completed = (*self.completed, step.name)
         trace.note(f"phase {phase.value}: done")
         return None
 
@@ -175,6 +191,7 @@ class CommandRun:
             failed_at=result.finished_at,
             exit_code=result.exit_code,
             trace_file=self._trace_name(),
+            completed_steps=self.completed,
         )
 
     def _trace_name(self) -> str:
@@ -198,6 +215,7 @@ class CommandRun:
             started_at=operation.started_at if operation else self.snapshot.updated_at,
             failed_at=utc_now(),
             trace_file=trace,
+            completed_steps=operation.completed_steps if operation else (),
         )
 
 
@@ -283,7 +301,13 @@ def record_destroy_failure(run: CommandRun, failure: Failure) -> Snapshot:
     """A failed destroy: the state stays; the failure goes into the snapshot and its history."""
     state = run.snapshot.state
     snapshot = run.snapshot.transitioned(
-        state.name, "destroy_failed", run.command, run.pid, run.host, failure=failure
+        state.name,
+        "destroy_failed",
+        run.command,
+        run.pid,
+        run.host,
+        failure=failure,
+        variables=run.variables,
     )
     run.save(attrs.evolve(snapshot, state=state, destroy_failure=failure))
     logger.bind(env=run.name, phase="destroy").info(

@@ -32,6 +32,9 @@ class Observer:
         keeps them all. A step printing faster than lines can be shown gets a line saying
         how much was skipped."""
 
+    def step_skipped(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
+        """Step ``index`` is skipped: it completed in the attempt that ``--resume`` resumes."""
+
     def step_finished(
         self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
     ) -> None:

@@ -209,6 +209,7 @@ _STEADY: dict[StateName, tuple[str, ...]] = {
     ),
     StateName.running: (
         "it is running; nothing to do",
+        "release a new version: statemgr redeploy {name}",
         "when you no longer need it: statemgr destroy {name}",
     ),
     StateName.destroyed: (
@@ -240,15 +241,37 @@ def next_steps(report: StatusReport) -> tuple[str, ...]:
         )
     failure = snapshot.failure
     if failure is not None:
-        steps = []
-        if failure.trace_file:
-            steps.append(f"read what the step printed: {failure.trace_file}")
-        if snapshot.state.name.is_failed:
-            steps.append(f"tear it down: statemgr destroy {name}")
-            steps.append(
-                f"fix the cause, then start again: statemgr purge {name} and statemgr create CONFIG"
-            )
-        else:
-            steps.append(f"fix the cause, then destroy again: statemgr destroy {name}")
-        return tuple(steps)
+        return _after_failure(snapshot, failure)
     return tuple(line.format(name=name) for line in _STEADY[snapshot.state.name])
+
+
+def _after_failure(snapshot: Snapshot, failure: Failure) -> tuple[str, ...]:
+    """Read the trace; retry (from the failed step when steps had completed); else tear down."""
+    name = snapshot.name
+    steps = []
+    if failure.trace_file:
+        steps.append(f"read what the step printed: {failure.trace_file}")
+    state = snapshot.state.name
+    command = _RETRY_COMMANDS.get(state, "destroy")
+    again = "destroy again" if command == "destroy" else f"retry the {command} phase"
+    steps.append(f"fix the cause, then {again}: statemgr {command} {name}")
+    if failure.completed_steps:
+        done = len(failure.completed_steps)
+        steps.append(
+            f"or go on from the failed step '{failure.failed_step}' ({done} completed "
+            f"step{'s' if done != 1 else ''} skipped): statemgr {command} {name} --resume"
+        )
+    if state in (StateName.release_failed, StateName.run_failed):
+        steps.append(f"or release another version, then run it: statemgr redeploy {name}")
+    if state.is_failed:
+        steps.append(f"or tear it down: statemgr destroy {name}")
+    return tuple(steps)
+
+
+# The command that retries each failed state's phase.
+_RETRY_COMMANDS: dict[StateName, str] = {
+    StateName.provision_failed: "provision",
+    StateName.configure_failed: "configure",
+    StateName.release_failed: "release",
+    StateName.run_failed: "run",
+}

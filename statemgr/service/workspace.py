@@ -8,20 +8,24 @@ interruption while it runs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from machines.names import Event, Phase, StateName
+from machines.names import Event, Phase
 from statemgr.errors import (
-    CommandNotAllowed,
     EnvironmentExists,
     EnvironmentInterrupted,
     Interrupted,
+    InvalidVariable,
+    MissingVariables,
     StepFailed,
     StorageError,
 )
 from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, new_snapshot
+from statemgr.model.commands import WHILE_INTERRUPTED, plan
+from statemgr.model.placeholders import KEY_PATTERN
 from statemgr.model.snapshot import PHASE_START_EVENTS
 from statemgr.safe_paths import make_workspace_folder, remove_tree
 from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
@@ -31,13 +35,14 @@ from statemgr.service.status import ReadOnlyWorkspace
 from statemgr.service.traces import end_trace
 from statemgr.store import Store
 
-# What deploy runs next from each steady state.
-NEXT_PHASE: dict[StateName, Phase] = {
-    StateName.created: Phase.provision,
-    StateName.provisioned: Phase.configure,
-    StateName.configured: Phase.release,
-    StateName.released: Phase.run,
-}
+
+def checked_variables(variables: Mapping[str, str] | None) -> dict[str, str]:
+    """A command's ``{var.KEY}`` values, each KEY checked (``InvalidVariable``, exit 2)."""
+    given = dict(variables or {})
+    for key, value in given.items():
+        if not KEY_PATTERN.fullmatch(key) or not isinstance(value, str):
+            raise InvalidVariable(f"{key}={value}")
+    return given
 
 
 class Workspace(ReadOnlyWorkspace):
@@ -84,69 +89,96 @@ class Workspace(ReadOnlyWorkspace):
 
     # --- phases ---------------------------------------------------------------------------
 
-    def provision(self, name: str) -> Snapshot:
-        return self.run_phase(name, Phase.provision)
+    def provision(self, name: str, **options: Any) -> Snapshot:
+        return self.run_phase(name, Phase.provision, **options)
 
-    def configure(self, name: str) -> Snapshot:
-        return self.run_phase(name, Phase.configure)
+    def configure(self, name: str, **options: Any) -> Snapshot:
+        return self.run_phase(name, Phase.configure, **options)
 
-    def release(self, name: str) -> Snapshot:
-        return self.run_phase(name, Phase.release)
+    def release(self, name: str, **options: Any) -> Snapshot:
+        return self.run_phase(name, Phase.release, **options)
 
-    def run(self, name: str) -> Snapshot:
-        return self.run_phase(name, Phase.run)
+    def run(self, name: str, **options: Any) -> Snapshot:
+        return self.run_phase(name, Phase.run, **options)
 
-    def run_phase(self, name: str, phase: Phase | str) -> Snapshot:
+    def run_phase(
+        self,
+        name: str,
+        phase: Phase | str,
+        *,
+        resume: bool = False,
+        variables: Mapping[str, str] | None = None,
+    ) -> Snapshot:
         """One phase: the -ing state, its steps in order, then the final or failed state.
 
-        Raises ``StepFailed`` (with ``.snapshot``) when a step failed; the failure is saved.
+        In the phase's failed state it runs again (a retry; ``resume=True`` starts at the
+        step that failed); ``release`` on released, running or run_failed releases again.
+        ``variables`` are the ``{var.KEY}`` values. Raises ``StepFailed`` (with
+        ``.snapshot``) when a step failed; the failure is saved.
         """
-        phase = Phase(phase)
-        with self._command(name, phase.value) as run:
-            self._check_phase_allowed(run.snapshot, phase, phase.value)
-            return self._phase(run, phase)
+        return self.execute(name, Phase(phase).value, resume=resume, variables=variables)
 
-    def deploy(self, name: str) -> Snapshot:
-        """The remaining phases from the current state up to ``running``, in one command."""
-        with self._command(name, "deploy") as run:
-            state = run.snapshot.state.name
-            if state is StateName.running:
-                self.observer.note(name, f"environment '{name}' is already running")
-                return run.snapshot
-            if state not in NEXT_PHASE:
-                self._refuse(run.snapshot, "deploy")
-            while run.snapshot.state.name in NEXT_PHASE:
-                self._phase(run, NEXT_PHASE[run.snapshot.state.name])
-            return run.snapshot
+    def deploy(
+        self, name: str, *, resume: bool = False, variables: Mapping[str, str] | None = None
+    ) -> Snapshot:
+        """The remaining phases up to ``running``, in one command; from a failed state the
+        failed phase is retried first."""
+        return self.execute(name, "deploy", resume=resume, variables=variables)
 
-    def destroy(self, name: str) -> Snapshot:
+    def redeploy(
+        self, name: str, *, resume: bool = False, variables: Mapping[str, str] | None = None
+    ) -> Snapshot:
+        """A new release: the release phase, then the run phase, in one command."""
+        return self.execute(name, "redeploy", resume=resume, variables=variables)
+
+    def destroy(
+        self, name: str, *, resume: bool = False, variables: Mapping[str, str] | None = None
+    ) -> Snapshot:
         """From any state: the destroy steps, then ``destroyed``. A failed step keeps the state."""
-        with self._command(name, "destroy", allow_interrupted=True) as run:
-            if run.snapshot.state.name is StateName.destroyed:
-                self.observer.note(name, f"environment '{name}' is already destroyed")
+        return self.execute(name, "destroy", resume=resume, variables=variables)
+
+    def execute(
+        self,
+        name: str,
+        command: str,
+        *,
+        resume: bool = False,
+        variables: Mapping[str, str] | None = None,
+    ) -> Snapshot:
+        """Run ``command``'s plan (``statemgr.model.commands.plan``) under the lock."""
+        given = checked_variables(variables)
+        with self._command(name, command, allow_interrupted=command in WHILE_INTERRUPTED) as run:
+            found = plan(command, run.snapshot, resume=resume)
+            if found.note is not None:
+                self.observer.note(run.name, found.note)
                 return run.snapshot
-            self._stop_leftovers(run)
-            try:
-                drive(run, Event.destroy, Phase.destroy)
-            except DestroyStepFailed as failed:
-                with run.guard.deferred():
-                    record_failure(run, failed.failure)
-                self.observer.phase_finished(name, Phase.destroy, run.snapshot, False)
-                raise _step_failed(run.snapshot) from None
-            self.observer.phase_finished(name, Phase.destroy, run.snapshot, True)
+            missing = found.missing_variables(run.snapshot.environment, given)
+            if missing:
+                raise MissingVariables(run.name, command, missing)
+            run.plan = found
+            run.variables = given
+            for phase in found.phases:
+                if phase is Phase.destroy:
+                    self._destroy(run)
+                else:
+                    self._phase(run, phase)
             return run.snapshot
+
+    def _destroy(self, run: CommandRun) -> None:
+        self._stop_leftovers(run)
+        try:
+            drive(run, Event.destroy, Phase.destroy)
+        except DestroyStepFailed as failed:
+            with run.guard.deferred():
+                record_failure(run, failed.failure)
+            self.observer.phase_finished(run.name, Phase.destroy, run.snapshot, False)
+            raise _step_failed(run.snapshot) from None
+        self.observer.phase_finished(run.name, Phase.destroy, run.snapshot, True)
 
     def recover(self, name: str) -> Snapshot:
         """An interrupted environment moves to its phase's failed state (``interrupted``)."""
         with self._command(name, "recover", allow_interrupted=True) as run:
-            if run.snapshot.operation is None and not run.snapshot.state.name.is_in_progress:
-                raise CommandNotAllowed(
-                    name,
-                    "recover",
-                    run.snapshot.state.name.value,
-                    run.snapshot.allowed_commands(),
-                    hint=f"nothing was interrupted; run 'statemgr status {name}'",
-                )
+            plan("recover", run.snapshot)
             operation = run.snapshot.operation
             pid = f"pid {operation.pid}" if operation else "an unknown process"
             self._stop_leftovers(run)
@@ -160,15 +192,7 @@ class Workspace(ReadOnlyWorkspace):
         checked = EnvironmentName(name)
         with self.store.lock(checked, "purge", self.lock_timeout) as held:
             if not force:
-                snapshot = held.load()
-                if snapshot.state.name is not StateName.destroyed:
-                    raise CommandNotAllowed(
-                        checked,
-                        "purge",
-                        snapshot.state.name.value,
-                        snapshot.allowed_commands(),
-                        hint=f"destroy it first ('statemgr destroy {checked}'), or use --force",
-                    )
+                plan("purge", held.load())
             build = self.layout.build_dir(checked)
             try:
                 remove_tree(build)  # a link at build/NAME goes, never what it points to
@@ -235,19 +259,6 @@ class Workspace(ReadOnlyWorkspace):
         still = stop_processes(pids)
         if still:
             self.observer.note(run.name, f"still running: pid {' '.join(map(str, still))}")
-
-    def _check_phase_allowed(self, snapshot: Snapshot, phase: Phase, command: str) -> None:
-        if PHASE_START_EVENTS[phase] not in snapshot.allowed_events():
-            self._refuse(snapshot, command)
-
-    def _refuse(self, snapshot: Snapshot, command: str) -> None:
-        raise CommandNotAllowed(
-            snapshot.name,
-            command,
-            snapshot.state.name.value,
-            snapshot.allowed_commands(),
-            hint=f"run 'statemgr status {snapshot.name}' for what to do next",
-        )
 
     def _phase(self, run: CommandRun, phase: Phase) -> Snapshot:
         drive(run, PHASE_START_EVENTS[phase], phase)

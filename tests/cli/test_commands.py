@@ -118,8 +118,8 @@ def test_step_failure_exits_1_and_status_shows_it(workdir: Path, capsys: Capsys)
     assert "step 'boom' (command_failed, exit code 3)" in human.out
     assert "broken-boom" in human.out
     assert str(failure["trace_file"]) in human.out
-    assert "allowed:  destroy" in human.out
-    assert "next steps:" in human.out and "statemgr destroy web" in human.out
+    assert "allowed:  configure, deploy, destroy" in human.out
+    assert "next steps:" in human.out and "statemgr configure web --resume" in human.out
 
 
 def test_step_failure_with_json_is_an_error_object(workdir: Path, capsys: Capsys) -> None:

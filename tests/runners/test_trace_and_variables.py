@@ -70,12 +70,17 @@ def test_step_variables_are_absolute_and_empty_for_ssh_without_credentials(
     assert (variables["ssh_private_key"], variables["ssh_public_key"]) == ("/k/id", "/k/id.pub")
 
 
-def test_substitute_replaces_only_known_placeholders() -> None:
-    variables = {"name": "web", "build_dir": "/w/build/web"}
-    text = "{name}:{build_dir}/{name} ${HOME} {HOME} {print $1} {unknown} {{name}} {"
+def test_substitute_replaces_placeholders_and_leaves_other_braces() -> None:
+    variables = {"name": "web", "build_dir": "/w/build/web", "var.v": "1.2", "outputs.ip": "ip"}
+    text = "{name}:{build_dir}/{name} ${HOME} {HOME} {print $1} {{name}} { {var.v}{outputs.ip}"
     assert substitute(text, variables) == (
-        "web:/w/build/web/web ${HOME} {HOME} {print $1} {unknown} {web} {"
+        "web:/w/build/web/web ${HOME} {HOME} {print $1} {name} { 1.2ip"
     )
+
+
+def test_substitute_refuses_a_placeholder_without_a_value() -> None:
+    with pytest.raises(KeyError, match=r"var\.missing"):
+        substitute("deploy {var.missing}", {"name": "web"})
 
 
 def test_step_environment_layers_os_environ_step_env_and_statemgr_variables(

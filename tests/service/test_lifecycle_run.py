@@ -163,10 +163,13 @@ def test_a_failing_step_records_the_failure_and_stops_the_phase(
 
     last = snapshot.history[-1]
     assert (last.event, last.failed_step) == ("configure_failed", "broken")
-    # Only destroy is allowed now; configure again is refused with exit 3.
-    assert snapshot.allowed_commands() == ("destroy",)
-    with pytest.raises(CommandNotAllowed) as refused:
+    # The phase may be retried (it fails the same way again); release is refused.
+    assert snapshot.allowed_commands() == ("configure", "deploy", "destroy")
+    assert failure.completed_steps == ("ok_first",)
+    with pytest.raises(StepFailed):
         workspace.configure("web")
+    with pytest.raises(CommandNotAllowed) as refused:
+        workspace.release("web")
     assert refused.value.exit_code == 3 and "configure_failed" in str(refused.value)
 
 

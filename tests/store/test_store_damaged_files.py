@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from statemgr.errors import NewerSchema, StateFileUnreadable
-from statemgr.model import Snapshot
+from statemgr.model import SCHEMA_VERSION, Snapshot
 from statemgr.serialization import dumps
 from statemgr.store import FileStore
 
@@ -146,8 +146,8 @@ def test_newer_schema_names_both_versions(store: FileStore, web: Snapshot) -> No
     store.layout.state_file("web").write_text(json.dumps(document))
     with pytest.raises(NewerSchema) as newer:
         store.load("web")
-    assert (newer.value.found, newer.value.supported) == (999, 1)
-    assert "999" in str(newer.value) and "1" in str(newer.value)
+    assert (newer.value.found, newer.value.supported) == (999, SCHEMA_VERSION)
+    assert "999" in str(newer.value) and str(SCHEMA_VERSION) in str(newer.value)
 
 
 @settings(
