@@ -100,6 +100,7 @@ def failure_json(failure: Failure | None) -> dict[str, Any] | None:
         "exit_code": failure.exit_code,
         "trace_file": failure.trace_file,
         "failed_at": _iso(failure.failed_at),
+        "completed_steps": list(failure.completed_steps),
     }
 
 
@@ -115,6 +116,8 @@ def transition_json(line: Transition) -> dict[str, Any]:
     }
     if line.failed_step is not None:
         entry["failed_step"] = line.failed_step
+    if line.vars:
+        entry["vars"] = dict(line.vars)
     return entry
 
 

@@ -27,6 +27,7 @@ STATUS_KEYS = {
 }  # fmt: skip
 FAILURE_KEYS = {
     "phase", "failed_step", "error_kind", "message", "exit_code", "trace_file", "failed_at",
+    "completed_steps",
 }  # fmt: skip
 LOCK_KEYS = {"pid", "host", "command", "since"}
 LIST_KEYS = {"name", "state", "updated_at", "in_progress", "interrupted"}
