@@ -27,10 +27,33 @@ _SNAPSHOT_KEYS = frozenset(
         "schema_version",
     }
 )
-_TRANSITION_KEYS = frozenset({"at", "from", "to", "event", "command", "pid", "host", "failed_step"})
+_TRANSITION_KEYS = frozenset(
+    {
+        "at",
+        "from",
+        "to",
+        "event",
+        "command",
+        "pid",
+        "host",
+        "failed_step",
+        "vars",
+    }
+)
 _ENVIRONMENT_KEYS = frozenset({"name", "data_dir", "build_dir", "phases", "ssh", "config_file"})
 _STATE_KEYS = frozenset({"name", "failure"})
-_OPERATION_KEYS = frozenset({"command", "phase", "pid", "host", "started_at", "step", "trace_file"})
+_OPERATION_KEYS = frozenset(
+    {
+        "command",
+        "phase",
+        "pid",
+        "host",
+        "started_at",
+        "step",
+        "trace_file",
+        "completed_steps",
+    }
+)
 _FAILURE_KEYS = frozenset(
     {
         "phase",
@@ -41,6 +64,7 @@ _FAILURE_KEYS = frozenset(
         "failed_at",
         "exit_code",
         "trace_file",
+        "completed_steps",
     }
 )
 _PHASES_KEYS = frozenset({"provision", "configure", "release", "run", "destroy"})
@@ -83,6 +107,13 @@ def structure_snapshot(o: Any) -> Snapshot:
     return Snapshot(**given)
 
 
+def _dict_str_str(value: Any) -> Any:
+    found = {}
+    for key, item in values.json_object(value).items():
+        found[values.strict_str(key, str)] = values.strict_str(item, str)
+    return found
+
+
 def structure_transition(o: Any) -> Transition:
     if not values.json_object(o).keys() <= _TRANSITION_KEYS:
         raise ValueError("extra keys in Transition")
@@ -104,6 +135,9 @@ def structure_transition(o: Any) -> Transition:
     if "failed_step" in o:
         value = o["failed_step"]
         given["failed_step"] = None if value is None else values.strict_str(value, str)
+    if "vars" in o:
+        value = o["vars"]
+        given["vars"] = _dict_str_str(value)
     return Transition(**given)
 
 
@@ -141,6 +175,10 @@ def structure_state(o: Any) -> State:
     return State(**given)
 
 
+def _tuple_str(value: Any) -> Any:
+    return tuple([values.strict_str(item, str) for item in values.json_array(value)])
+
+
 def structure_operation(o: Any) -> Operation:
     if not values.json_object(o).keys() <= _OPERATION_KEYS:
         raise ValueError("extra keys in Operation")
@@ -161,6 +199,9 @@ def structure_operation(o: Any) -> Operation:
     if "trace_file" in o:
         value = o["trace_file"]
         given["trace_file"] = None if value is None else values.strict_str(value, str)
+    if "completed_steps" in o:
+        value = o["completed_steps"]
+        given["completed_steps"] = _tuple_str(value)
     return Operation(**given)
 
 
@@ -186,6 +227,9 @@ def structure_failure(o: Any) -> Failure:
     if "trace_file" in o:
         value = o["trace_file"]
         given["trace_file"] = None if value is None else values.strict_str(value, str)
+    if "completed_steps" in o:
+        value = o["completed_steps"]
+        given["completed_steps"] = _tuple_str(value)
     return Failure(**given)
 
 
@@ -230,13 +274,6 @@ def structure_ssh_credentials(o: Any) -> SshCredentials:
         value = o["port"]
         given["port"] = values.strict_int(value, int)
     return SshCredentials(**given)
-
-
-def _dict_str_str(value: Any) -> Any:
-    found = {}
-    for key, item in values.json_object(value).items():
-        found[values.strict_str(key, str)] = values.strict_str(item, str)
-    return found
 
 
 def structure_step(o: Any) -> Step:
