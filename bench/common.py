@@ -187,6 +187,57 @@ print(json.dumps(found))
 """
 
 
+# The same, for several commands in turns: run 1 of each, then run 2 of each, ... so that
+# whatever else the machine does at a moment hits every command alike (a same-run ratio).
+_TURNS_LAUNCHER = """
+import json, os, sys, time
+runs = int(sys.argv[1])
+commands = json.loads(sys.stdin.read())
+devnull = os.open(os.devnull, os.O_RDWR)
+found = [[] for _ in commands]
+for _ in range(runs):
+    for index, (argv, env) in enumerate(commands):
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        _, status, usage = os.wait4(pid, 0)
+        seconds = time.perf_counter() - started
+        found[index].append([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)])
+print(json.dumps(found))
+"""
+
+
+def run_in_turns(
+    commands: Sequence[tuple[Sequence[str], dict[str, str] | None]], runs: int
+) -> list[list[ProcessRun]]:
+    """Each of ``commands`` (argv, environment or None for this one) ``runs`` times, in
+    turns; the runs of each command, as ``run_many`` measures them."""
+    import json
+    import subprocess
+
+    listed = [
+        [
+            [shutil.which(argv[0]) or argv[0], *argv[1:]],
+            dict(env if env is not None else os.environ),
+        ]
+        for argv, env in commands
+    ]
+    done = subprocess.run(
+        [PYTHON, "-I", "-S", "-c", _TURNS_LAUNCHER, str(runs)],
+        input=json.dumps(listed),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [[ProcessRun(*run) for run in runs_of] for runs_of in json.loads(done.stdout)]
+
+
 def run_many(argv: Sequence[str], runs: int, env: dict[str, str] | None = None) -> list[ProcessRun]:
     """Run ``argv`` ``runs`` times, one after the other (stdio on /dev/null).
 

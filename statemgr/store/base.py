@@ -7,13 +7,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from statemgr.errors import StatemgrError
 from statemgr.model import Snapshot, SnapshotSummary, Transition
-from statemgr.model.traces import TraceRun
+
+if TYPE_CHECKING:  # not imported by status and list
+    from statemgr.model.traces import TraceRun
 
 TRACE_CHUNK = 1 << 20
 """The most ``read_trace`` returns by default (1 MiB): read a long trace in pieces."""

@@ -44,7 +44,6 @@ from statemgr.errors import (
 )
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
-from statemgr.model.traces import TraceRun
 from statemgr.safe_paths import (
     MAX_STATE_BYTES,
     check_folder,
@@ -63,7 +62,6 @@ from statemgr.store.atomic import (
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.holders import live_holder
 from statemgr.store.reader import loads, summary
-from statemgr.store.traces import list_runs, read_trace
 
 
 @attrs.frozen
@@ -98,6 +96,7 @@ class LineageConflict(RevisionConflict):
 
 if TYPE_CHECKING:
     from statemgr.model import Transition
+    from statemgr.model.traces import TraceRun
     from statemgr.store.file_lock import FileLock
 
 _Read = TypeVar("_Read", Snapshot, SnapshotSummary)
@@ -179,9 +178,13 @@ class FileStore:
         return live_holder(self.layout.lock_file(_checked(name)))
 
     def runs(self, name: str) -> builtins.list[TraceRun]:
+        from statemgr.store.traces import list_runs  # not needed by status and list
+
         return list_runs(self.layout, _checked(name))
 
     def read_trace(self, name: str, run: str, offset: int = 0, limit: int = TRACE_CHUNK) -> bytes:
+        from statemgr.store.traces import read_trace
+
         return read_trace(self.layout, _checked(name), run, offset, limit)
 
     # --- writing (through ``FileLock``, the held lock) ------------------------------------

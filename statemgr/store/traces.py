@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +40,8 @@ def new_trace_file(traces_dir: Path, command: str) -> Path:
     now = datetime.now(UTC)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
     for _attempt in range(5):
-        path = traces_dir / trace_file_name(now, safe_command, secrets.token_hex(3))
+        token = os.urandom(3).hex()  # secrets.token_hex(3), without importing secrets
+        path = traces_dir / trace_file_name(now, safe_command, token)
         try:
             descriptor = open_file(path, flags, str(path))
         except FileExistsError:
