@@ -32,11 +32,22 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "recover": ("statemgr.cli.changing", "recover"),
     "purge": ("statemgr.cli.changing", "purge"),
     "demo": ("statemgr.cli.demo", "demo"),
+    "store": ("statemgr.cli.store_copy", "store_command"),
 }
 
 # Commands that write state: the CLI enables the log file for them.
 LOGGED_COMMANDS = frozenset(
-    {"create", *PHASE_COMMANDS, "deploy", "redeploy", "destroy", "recover", "purge", "demo"}
+    {
+        "create",
+        *PHASE_COMMANDS,
+        "deploy",
+        "redeploy",
+        "destroy",
+        "recover",
+        "purge",
+        "demo",
+        "store",
+    }
 )
 # Commands that run a plan of phases: they take --resume and --var.
 PLANNED_COMMANDS = frozenset({*PHASE_COMMANDS, "deploy", "redeploy", "destroy"})
@@ -222,6 +233,7 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "--follow", action="store_true", help="follow a run in progress until it ends"
     )
     logs.add_argument("--list", action="store_true", help="list the runs: started, command, result")
+    _add_store_command(command("store", "copy environments between stores (store copy)"))
     diagram = command("diagram", "draw the lifecycle statechart")
     diagram.add_argument("--format", choices=DIAGRAM_FORMATS, default="mermaid")
     diagram.add_argument("--env", metavar="NAME", help="highlight this environment's state")
@@ -234,6 +246,16 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         help="the demo's workspace (default ./statemgr-demo)",
     )
     demo.add_argument("--keep", action="store_true", help="leave it running at the end")
+
+
+def _add_store_command(store: argparse.ArgumentParser) -> None:
+    actions = store.add_subparsers(dest="action", metavar="ACTION", required=True)
+    what = "copy environments (state, history, traces) from one store to another"
+    copy = actions.add_parser("copy", help=what, description=what)
+    _add_global_options(copy, suppress=True)
+    copy.add_argument("--from", dest="source", metavar="STORE", required=True, help="from STORE")
+    copy.add_argument("--to", dest="target", metavar="STORE", required=True, help="to STORE")
+    copy.add_argument("names", metavar="NAME", nargs="*", help="only these (default: all)")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

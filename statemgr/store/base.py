@@ -91,6 +91,15 @@ class EnvironmentLock(Protocol):
         """Remove the environment's data (state, history, traces)."""
         ...
 
+    def import_snapshot(self, snapshot: Snapshot) -> Snapshot:
+        """Store a new environment's ``snapshot`` as it is (revision, lineage, times and
+        history): ``store copy``. ``EnvironmentExists`` when the name has a state."""
+        ...
+
+    def import_trace(self, run: str, command: str, data: bytes) -> None:
+        """Store the whole trace ``data`` of a run under its name ``run`` (``store copy``)."""
+        ...
+
     def open_trace(self, command: str) -> OpenedTrace:
         """A new trace for a run of ``command`` (``StorageError`` when it cannot be made)."""
         ...

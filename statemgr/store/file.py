@@ -194,11 +194,15 @@ class FileStore:
 
     def create_known(self, snapshot: Snapshot) -> tuple[Snapshot, OnDisk]:
         """``create``, and what state.json now holds (for the next ``save``'s check)."""
-        name = _checked(snapshot.environment.name)
+        return self.write_new(attrs.evolve(snapshot, revision=1))
+
+    def write_new(self, written: Snapshot) -> tuple[Snapshot, OnDisk]:
+        """Store ``written`` as it is (revision, lineage, times) as a new environment;
+        what was written, and what state.json now holds."""
+        name = _checked(written.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
         from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
 
-        written = attrs.evolve(snapshot, revision=1)
         data = dumps(written)
         with self._storage_errors(name, target, "write"):
             self._make_folders(name)

@@ -13,7 +13,7 @@ from statemgr.errors import StatemgrError, StorageError
 from statemgr.model import Snapshot
 from statemgr.store.base import LockHolder, OpenedTrace
 from statemgr.store.locking import HeldLock
-from statemgr.store.traces import new_trace_file
+from statemgr.store.traces import new_trace_file, write_copied_trace
 
 if TYPE_CHECKING:
     from statemgr.store.file import FileStore, OnDisk
@@ -60,6 +60,20 @@ class FileLock:
 
     def delete(self) -> None:
         self.store.delete(self.name)
+
+    def import_snapshot(self, snapshot: Snapshot) -> Snapshot:
+        self._check(snapshot)
+        written, self.known = self.store.write_new(snapshot)
+        return written
+
+    def import_trace(self, run: str, command: str, data: bytes) -> None:
+        layout = self.store.layout
+        folder = layout.traces_dir(self.name)
+        try:
+            write_copied_trace(folder, run, command, data)
+        except OSError as error:
+            where = layout.relative(folder)
+            raise StorageError(where, "copy a trace into", error, env=self.name) from None
 
     def open_trace(self, command: str) -> OpenedTrace:
         layout = self.store.layout

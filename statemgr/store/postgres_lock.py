@@ -175,8 +175,9 @@ class PostgresLock:
         if not row or row[0] == 0:
             raise EnvironmentNotFound(self.name)
         self.shipper.shipments.clear()
-        folder = self.layout.data_dir(self.name)  # this machine's data/NAME, if any
-        shutil.rmtree(folder, ignore_errors=True)
+        # This machine's data/NAME, if any; never a file-store environment's of the same name.
+        if not self.layout.state_file(self.name).exists():
+            shutil.rmtree(self.layout.data_dir(self.name), ignore_errors=True)
 
     def open_trace(self, command: str) -> OpenedTrace:
         folder = self.layout.traces_dir(self.name)

@@ -58,6 +58,11 @@ def _postgres_store(url: str, layout: Layout) -> Store:
     return PostgresStore(url, layout)
 
 
+def shown_spec(spec: str) -> str:
+    """``spec`` as messages show it: a URL without its password."""
+    return _redacted(spec)
+
+
 def _redacted(spec: str) -> str:
     """``spec`` without a password (``scheme://user:secret@host`` -> ``user:***@host``)."""
     scheme, separator, rest = spec.partition("://")

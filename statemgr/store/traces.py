@@ -32,6 +32,24 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _TAIL = 4096
 
 
+def write_copied_trace(traces_dir: Path, run: str, command: str, data: bytes) -> Path:
+    """A trace copied from another store, written whole under the run's own file name
+    (a new name when it is not a trace name)."""
+    file_name = run.replace("\\", "/").rpartition("/")[2]
+    if TRACE_NAME.fullmatch(file_name):
+        make_workspace_folder(traces_dir.parent)
+        ensure_folder(traces_dir, str(traces_dir))
+        path = traces_dir / file_name
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+        descriptor = open_file(path, flags, str(path))
+    else:
+        path = new_trace_file(traces_dir, command)
+        descriptor = open_file(path, os.O_WRONLY | os.O_APPEND, str(path))
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+    return path
+
+
 def new_trace_file(traces_dir: Path, command: str) -> Path:
     """Create a new, empty trace file for ``command`` in ``traces_dir`` (0700 / 0600)."""
     make_workspace_folder(traces_dir.parent)  # data/NAME (the PostgreSQL store keeps none)

@@ -287,3 +287,53 @@ def test_logs_of_a_run_made_on_another_machine(machines: tuple[Path, Path], pg_u
     assert listed.code == 0, listed
     assert trace_file in listed.out and "provision" in listed.out
     assert not (second / "data").exists()  # nothing of it was on machine B's disk
+
+
+def test_store_copy_both_ways(machines: tuple[Path, Path], pg_url: str) -> None:
+    first, second = machines
+    step = {"name": "say", "run": ["sh", "-c", "echo said-it"]}
+    config = write_config(first, "web", provision=[step], destroy=[step])
+    other = write_config(first, "api", provision=[step])
+    for argv in (["create", str(config)], ["provision", "web"], ["create", str(other)]):
+        assert installed(*argv, cwd=first).code == 0
+    before = {
+        name: installed("status", name, "--json", cwd=first).json() for name in ("web", "api")
+    }
+    copied = installed("store", "copy", "--from", "file", "--to", pg_url, "--json", cwd=first)
+    assert copied.code == 0, copied
+    assert copied.json()["copied"] == ["api", "web"]
+    for name, status in before.items():
+        assert sm(second, pg_url, "status", name, "--json").json() == status
+    history = installed("history", "web", "--json", cwd=first).out
+    assert sm(second, pg_url, "history", "web", "--json").out == history
+    logs = installed("logs", "web", cwd=first).out
+    assert "said-it" in logs and sm(second, pg_url, "logs", "web").out == logs
+    # again: every name is checked first, and nothing is copied
+    assert (
+        installed("create", str(write_config(first, "new", provision=[step])), cwd=first).code == 0
+    )
+    again = installed("store", "copy", "--from", "file", "--to", pg_url, cwd=first)
+    assert again.code == 3 and "'web'" in again.err and "'api'" in again.err
+    assert sm(second, pg_url, "status", "new").code == 5
+    # and back, into another workspace, one name
+    back = installed("store", "copy", "--from", pg_url, "--to", "file", "web", cwd=second)
+    assert back.code == 0, back
+    assert installed("status", "web", "--json", cwd=second).json() == before["web"]
+    assert installed("history", "web", "--json", cwd=second).out == history
+    assert installed("logs", "web", cwd=second).out == logs
+    assert installed("status", "api", cwd=second).code == 5
+    # the copy goes on: the copied environment works in its new store
+    assert sm(second, pg_url, "destroy", "web", "--json").json()["state"] == "destroyed"
+
+
+def test_store_copy_of_a_held_environment_exits_4(
+    machines: tuple[Path, Path],
+    pg_url: str,
+    provisioning: tuple[subprocess.Popen[str], Path],
+) -> None:
+    _first, second = machines
+    command, _release = provisioning
+    result = installed("store", "copy", "--from", pg_url, "--to", "file", cwd=second)
+    assert result.code == 4, result
+    assert f"pid {command.pid}" in result.err
+    assert not (second / "data" / "web" / "state.json").exists()

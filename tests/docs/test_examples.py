@@ -41,8 +41,22 @@ def all_documents() -> list[Path]:
     return [README, *sorted(DOCS.glob("*.md"))]
 
 
+# Documents whose examples talk to a PostgreSQL server: they get the tests' throwaway
+# cluster through PGHOST, PGPORT, PGUSER and PGDATABASE (and a schema of their own).
+NEEDS_POSTGRES = {"postgresql.md"}
+
+
 @pytest.mark.parametrize("document", documents(), ids=lambda path: path.name)
-def test_examples_run_as_shown(document: Path, tmp_path: Path) -> None:
+def test_examples_run_as_shown(
+    document: Path, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if document.name in NEEDS_POSTGRES:
+        server = request.getfixturevalue("postgres_server")
+        request.getfixturevalue("pg_schema")
+        monkeypatch.setenv("PGHOST", "127.0.0.1")
+        monkeypatch.setenv("PGPORT", str(server.port))
+        monkeypatch.setenv("PGUSER", "postgres")
+        monkeypatch.setenv("PGDATABASE", "postgres")
     home = tmp_path / "you"
     home.mkdir()
     session = Session.start(home)
