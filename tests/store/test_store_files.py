@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import attrs
@@ -234,8 +233,10 @@ def test_a_bad_name_is_refused_before_any_file_is_touched(store: FileStore, call
     assert not store.layout.root.exists()
 
 
-def test_list_of_2000_environments_is_fast(store: FileStore) -> None:
-    """Listing stays well under a second for thousands (10,000 measured at ~0.4 s)."""
+def test_list_of_2000_environments_lists_them_all(store: FileStore) -> None:
+    """Thousands are listed, each with its summary. (How fast is measured in bench/, as a
+    same-run ratio: `python -m bench --only scale`; a timed assertion here would fail on a
+    loaded machine and prove nothing.)"""
     template = fresh_snapshot("x")
     data = store.layout.data_root
     data.mkdir(parents=True)
@@ -248,11 +249,9 @@ def test_list_of_2000_environments_is_fast(store: FileStore) -> None:
         )
         (data / name).mkdir()
         (data / name / "state.json").write_bytes(dumps(snapshot))
-    started = time.perf_counter()
     listings = store.list()
-    elapsed = time.perf_counter() - started
     assert len(listings) == 2000 and all(listing.summary for listing in listings)
-    assert elapsed < 1.0, f"list() of 2000 environments took {elapsed:.3f}s"
+    assert [listing.name for listing in listings] == sorted(listing.name for listing in listings)
 
 
 READ_PATH = """
