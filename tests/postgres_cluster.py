@@ -55,11 +55,13 @@ def _as_postgres(*argv: str) -> subprocess.CompletedProcess[str]:
 class Cluster:
     """One running server: its folder, port and postmaster pid."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync and synchronous commits on, as a real server has them
         self.folder = Path(tempfile.mkdtemp(prefix="statemgr-pg-"))
         self.data = self.folder / "data"
         self.port = _free_port()
         self.pid: int | None = None
+        self.tls = False
         shutil.chown(self.folder, SUPERUSER, SUPERUSER)
 
     @property
@@ -77,15 +79,35 @@ class Cluster:
             hba.write("host all pwuser 127.0.0.1/32 scram-sha-256\n" + rules)
         options = (
             f"-k {self.folder} -c listen_addresses=127.0.0.1 -c port={self.port} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
+        if not self.durable:  # the tests need no durability across a power cut
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if self._make_certificate():
+            options += " -c ssl=on"
         _as_postgres(
             str(BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
             "-w", "-t", "60", "-o", options, "start",
         )  # fmt: skip
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         _watch_parent(os.getpid(), self.pid)
+
+    def _make_certificate(self) -> bool:
+        """A self-signed certificate for TLS (sslmode=require), when openssl is there."""
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            return False
+        crt, key = self.data / "server.crt", self.data / "server.key"
+        subprocess.run(
+            [openssl, "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1",
+             "-out", str(crt), "-keyout", str(key)],
+            capture_output=True, check=True, timeout=60,
+        )  # fmt: skip
+        for path in (crt, key):
+            shutil.chown(path, SUPERUSER, SUPERUSER)
+            path.chmod(0o600)
+        self.tls = True
+        return True
 
     def stop(self) -> None:
         """Fast shutdown by pid; SIGQUIT if it lingers. Idempotent."""

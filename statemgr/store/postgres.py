@@ -28,11 +28,11 @@ from statemgr.errors import (
 )
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary, StateName
-from statemgr.serialization import loads, summary
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.postgres_connect import driver, parse_target
 from statemgr.store.postgres_db import Database, database_errors, fetch_all, is_missing_relation
 from statemgr.store.postgres_schema import check_version, lock_key, schema_name, split_key
+from statemgr.store.reader import loads, summary
 
 if TYPE_CHECKING:
     from psycopg2 import extensions as pg
@@ -116,7 +116,7 @@ class PostgresStore:
         return [self._listing(row, held) for row in rows]
 
     def holder(self, name: str) -> LockHolder | None:
-        from statemgr.store.postgres_acquire import live_holder
+        from statemgr.store.postgres_holders import live_holder
 
         checked = EnvironmentName(name)
         with self._reading("read the lock holders of", checked) as connection:

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from statemgr.errors import EnvironmentLocked, EnvironmentNotFound
 from statemgr.store.base import LockHolder
 from statemgr.store.holders import this_host
 from statemgr.store.postgres_connect import driver
-from statemgr.store.postgres_db import Database, database_errors, fetch_all, fetch_one, reason
+from statemgr.store.postgres_db import Database, database_errors, fetch_one, reason
+from statemgr.store.postgres_holders import live_holder
 from statemgr.store.postgres_lock import PostgresLock, fetch_none, pooled_session
-from statemgr.store.postgres_schema import lock_key, prepare_layout, split_key
+from statemgr.store.postgres_schema import lock_key, prepare_layout
 
 if TYPE_CHECKING:
     from psycopg2 import extensions as pg
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from statemgr.layout import Layout
 
 CHECK_INTERVAL = 0.05  # seconds between attempts while waiting for a lock
-_APPLICATION = re.compile(r"^statemgr (\S+) (\S+) pid (\d+) on (.+)$")
 
 _SESSION = """
 SELECT set_config(name, '0', false) FROM pg_settings
@@ -63,17 +62,6 @@ recorded AS (
 SELECT got.ok, EXISTS (SELECT 1 FROM {s}.environments WHERE name = %(name)s),
        EXISTS (SELECT 1 FROM shared), (SELECT pid FROM me)
 FROM got
-"""
-
-_HOLDERS = """
-SELECT l.pid, h.pid, h.host, h.command, h.since, a.application_name, a.backend_start
-FROM pg_locks l
-LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-LEFT JOIN {s}.holders h ON h.name = %(name)s AND h.backend_pid = l.pid
-  AND h.backend_start = a.backend_start
-WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.classid = %(classid)s::bigint::oid AND l.objid = %(objid)s::bigint::oid
 """
 
 
@@ -166,27 +154,6 @@ def _locked(
     return EnvironmentLocked(
         name, found.pid, found.host, found.command, found.since.isoformat(), waited
     )
-
-
-def live_holder(connection: pg.connection, schema: str, name: str) -> LockHolder | None:
-    """The live holder of ``name``'s lock per ``pg_locks``, with its record; never waits."""
-    classid, objid = split_key(lock_key(schema, name))
-    params = {"name": name, "classid": classid, "objid": objid}
-    rows = fetch_all(connection, _HOLDERS.format(s=schema), params)
-    return holder_of(rows[0]) if rows else None
-
-
-def holder_of(row: tuple[Any, ...]) -> LockHolder:
-    """A holder from a row of ``_HOLDERS``; without a record, from the session's name."""
-    _backend, pid, host, command, since, application, started = row
-    if pid is not None:
-        return LockHolder(pid=pid, host=host, command=command, since=since.astimezone(UTC))
-    match = _APPLICATION.fullmatch(application or "")
-    moment = (started or _now()).astimezone(UTC)
-    if match is not None:
-        command, pid, host = match.group(1), int(match.group(3)), match.group(4)
-        return LockHolder(pid=pid, host=host, command=command, since=moment)
-    return LockHolder(pid=0, host="unknown", command="unknown", since=moment)
 
 
 def _now() -> datetime:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -40,14 +41,34 @@ DEFAULT_SOCKET = "/var/run/postgresql"
 def driver() -> Any:
     """The psycopg2 module; ``UsageError`` (exit 2) naming the install command without it."""
     try:
-        import psycopg2
-        import psycopg2.extensions
+        psycopg2 = _import_psycopg2()
     except ImportError:
         raise UsageError(
             f"the PostgreSQL store needs its driver, which is not installed; install it "
             f"with: {INSTALL_EXTRA}",
             hint="or use the file store (--store file)",
         ) from None
+    return psycopg2
+
+
+def _import_psycopg2() -> Any:
+    """``import psycopg2``, without the ``ssl`` module it imports for nothing here.
+
+    psycopg2 imports Python's ``ssl`` at start-up only to leave libcrypto's thread locking
+    to Python, which OpenSSL 1.1 and later (psycopg2-binary bundles 3.x) do themselves;
+    when that import fails it lets libpq set up OpenSSL, which is what happens anyway.
+    Blocking it for that one import saves ~20 ms of every command's start-up; TLS is
+    libpq's own and works the same (and ``ssl`` imports normally afterwards).
+    """
+    blocked = "ssl" not in sys.modules
+    if blocked:
+        sys.modules["ssl"] = None  # type: ignore[assignment]
+    try:
+        import psycopg2
+        import psycopg2.extensions
+    finally:
+        if blocked and sys.modules.get("ssl", 0) is None:
+            del sys.modules["ssl"]
     return psycopg2
 
 

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("start-up", "durable transitions", "scale (list)", "contention", "phase overhead")
+SECTIONS = (
+    "start-up",
+    "durable transitions",
+    "scale (list)",
+    "contention",
+    "phase overhead",
+    "postgresql",
+)
 
 
 @pytest.mark.slow

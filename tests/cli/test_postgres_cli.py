@@ -337,3 +337,13 @@ def test_store_copy_of_a_held_environment_exits_4(
     assert result.code == 4, result
     assert f"pid {command.pid}" in result.err
     assert not (second / "data" / "web" / "state.json").exists()
+
+
+def test_tls_with_sslmode_require(workdir: Path, postgres_server: Cluster, pg_schema: str) -> None:
+    if not postgres_server.tls:
+        pytest.skip("openssl is not installed: the test cluster has no certificate")
+    url = postgres_server.url + "?sslmode=require"
+    config = write_config(workdir, "web", provision=[{"name": "p", "run": ["true"]}])
+    for argv in (["create", str(config)], ["provision", "web"], ["status", "web"]):
+        assert sm(workdir, url, *argv).code == 0
+    assert sm(workdir, postgres_server.url + "?sslmode=disable", "list").code == 0
