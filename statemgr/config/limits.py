@@ -70,12 +70,17 @@ class _TooLarge(Exception):
     pass
 
 
+def _open(config_file: Path) -> int:
+    """Open the config without waiting for a FIFO's writer (a seam for the tests, too)."""
+    return os.open(config_file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+
+
 def _read_bytes(config_file: Path) -> bytes:
     """At most ``MAX_CONFIG_BYTES`` of a regular file or a pipe; a FIFO without a writer
     reads as empty instead of waiting for one."""
     from statemgr.safe_paths import kind_of
 
-    fd = os.open(config_file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    fd = _open(config_file)
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
