@@ -62,10 +62,16 @@ class Event(StrEnum):
 
 
 class Phase(StrEnum):
-    """The phases whose steps an environment config declares."""
+    """The phases whose steps an environment config declares.
+
+    ``check`` is not a phase of the lifecycle (no event starts it): its steps are the health
+    checks of a running environment, run by ``check`` and after the run phase's steps; a
+    failing one moves running to run_failed with failure phase ``check``.
+    """
 
     provision = "provision"
     configure = "configure"
     release = "release"
     run = "run"
     destroy = "destroy"
+    check = "check"

@@ -108,6 +108,21 @@ class TraceNotFound(UsageError):
         )
 
 
+class NoSuchOutput(UsageError, LookupError):
+    """``output NAME KEY`` naming an output the environment does not have."""
+
+    def __init__(self, env: str, key: str, known: Sequence[str]) -> None:
+        self.key = key
+        self.known = tuple(known)
+        listed = ", ".join(self.known) if self.known else "none"
+        super().__init__(
+            f"environment '{env}' has no output {key!r} (its outputs: {listed})",
+            env=env,
+            hint=f"a step writes KEY=VALUE lines to $STATEMGR_OUTPUT; 'statemgr output {env}' "
+            "lists them",
+        )
+
+
 class MissingVariables(UsageError):
     """Steps the command would run name ``{var.KEY}`` values that were not given (--var)."""
 

@@ -63,6 +63,9 @@ MIGRATIONS: dict[int, Migration] = {
     # 2: failure.completed_steps and operation.completed_steps (what --resume skips), and
     # history entries' vars (a command's --var values).
     1: _adds_defaulted_fields,
+    # 3: the environment's outputs; steps' retries and retry_delay; the check steps
+    # (environment.phases.check) and failure phase "check".
+    2: _adds_defaulted_fields,
 }
 
 

@@ -247,7 +247,7 @@ def test_an_unreadable_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> No
         def denied(*_args: object, **_kwargs: object) -> None:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr("statemgr.config.limits._open", denied)
+        monkeypatch.setattr(Path, "open", denied)
     assert refused(path).problems == ("cannot read it: Permission denied",)
 
 
@@ -504,7 +504,7 @@ call = "x"
 [[destroy.steps]]
 name = "gone"
 run = "rm -rf {buld_dir}"
-retries = 3
+retries = 300
 """
     problems = refused(write(folder, text)).problems
     keys = [problem.split(": ", 1)[0] for problem in problems]

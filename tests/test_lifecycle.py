@@ -200,7 +200,7 @@ FAILED = {"provision_failed", "configure_failed", "release_failed", "run_failed"
 IN_PROGRESS = {"provisioning", "configuring", "releasing"}
 # The state-changing commands allowed when no command is in flight (contract r2: "in a
 # failed state that phase's command and deploy (and release and redeploy in release_failed
-# and run_failed); in released and running, release and redeploy").
+# and run_failed); in released and running, release and redeploy; in running, check").
 COMMANDS = {
     "created": ("provision", "deploy", "destroy"),
     "provisioning": ("destroy", "recover"),
@@ -209,7 +209,7 @@ COMMANDS = {
     "configured": ("release", "deploy", "destroy"),
     "releasing": ("destroy", "recover"),
     "released": ("release", "run", "deploy", "redeploy", "destroy"),
-    "running": ("release", "redeploy", "destroy"),
+    "running": ("release", "redeploy", "check", "destroy"),
     "provision_failed": ("provision", "deploy", "destroy"),
     "configure_failed": ("configure", "deploy", "destroy"),
     "release_failed": ("release", "deploy", "redeploy", "destroy"),

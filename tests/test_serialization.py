@@ -107,8 +107,37 @@ def release_failed_resumable() -> Snapshot:
     return attrs.evolve(snapshot, history=tuple(history))
 
 
+def running_with_outputs() -> Snapshot:
+    """Schema 3: outputs (one multi-line), a step with retries, check steps, and the
+    failure of a check (failure phase check) that moved running to run_failed."""
+    environment = sample_environment()
+    phases = attrs.evolve(
+        environment.phases,
+        provision=(attrs.evolve(environment.phases.provision[0], retries=3, retry_delay=2.5),),
+        check=(
+            Step(name="health", run='curl -fsS "http://{outputs.host}:{outputs.port}/health"'),
+            Step(name="smoke", call="deploy.checks:smoke", retries=1, retry_delay=0.0),
+        ),
+    )
+    failure = attrs.evolve(
+        sample_failure(Phase.check, "smoke"),
+        message="AssertionError: the home page says 503",
+        error_kind=ErrorKind.error,
+        exit_code=None,
+        started_at=T0 + timedelta(minutes=8),
+        failed_at=T0 + timedelta(minutes=8, seconds=1),
+        completed_steps=("health",),
+    )
+    created = attrs.evolve(_created(), environment=attrs.evolve(environment, phases=phases))
+    steps = [*HAPPY_PATH, ("run_failed", StateName.run_failed, "check")]
+    snapshot = _walk(created, steps, failure=failure)
+    outputs = {"host": "203.0.113.7", "port": "8080", "motd": "Welcome to\nstaging (é)\n"}
+    return attrs.evolve(snapshot, outputs=outputs)
+
+
 GOLDEN_SNAPSHOTS = {
     "healthy_running.json": healthy_running,
+    "running_with_outputs.json": running_with_outputs,
     "provision_failed.json": provision_failed,
     "configuring_in_flight.json": configuring_in_flight,
     "release_failed_resumable.json": release_failed_resumable,
@@ -189,6 +218,8 @@ _step_fields = {
     "cwd": st.none() | texts,
     "timeout": st.floats(min_value=0.001, max_value=1e9),
     "env": st.dictionaries(st.text("ABCXYZ_019", min_size=1, max_size=6), texts, max_size=3),
+    "retries": st.integers(min_value=0, max_value=100),
+    "retry_delay": st.just(0.0) | st.floats(min_value=0.001, max_value=1e6),
 }
 # Steps as the config makes them: exactly one of run (non-empty) or call.
 steps = st.builds(
@@ -249,9 +280,17 @@ transitions = st.builds(
 )
 
 
+output_values = st.dictionaries(
+    st.text("ABCxyz_019", min_size=1, max_size=8).filter(lambda key: not key[0].isdigit()),
+    st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=40),
+    max_size=4,
+)
+
+
 @st.composite
 def snapshots(draw: st.DrawFn, state: StateName, with_extras: bool) -> Snapshot:
-    """A snapshot in ``state``; ``with_extras``: an operation, history and a destroy failure."""
+    """A snapshot in ``state``; ``with_extras``: an operation, history, a destroy failure
+    and outputs."""
     failure = draw(failures) if state.is_failed else None
     return Snapshot(
         lineage=draw(st.uuids()),
@@ -263,6 +302,7 @@ def snapshots(draw: st.DrawFn, state: StateName, with_extras: bool) -> Snapshot:
         operation=draw(operations) if with_extras else None,
         history=tuple(draw(st.lists(transitions, min_size=1, max_size=4))) if with_extras else (),
         destroy_failure=draw(failures) if with_extras else None,
+        outputs=draw(output_values) if with_extras else {},
     )
 
 
@@ -561,4 +601,4 @@ def test_migrations_run_in_order_up_to_the_current_version(
 def test_every_older_version_has_its_migration() -> None:
     """Tried: the real registry: one step from each version before the current one."""
     assert sorted(serialization.MIGRATIONS) == list(range(1, CURRENT))
-    assert CURRENT == 2
+    assert CURRENT == 3

@@ -82,7 +82,9 @@ def validate(arguments: argparse.Namespace, console: Console) -> int:
             }
         )
         return 0
-    listed = ", ".join(f"{phase} {count}" for phase, count in counts.items())
+    listed = ", ".join(
+        f"{phase} {count}" for phase, count in counts.items() if count or phase != "check"
+    )
     console.out(f"{arguments.config}: valid; environment '{environment.name}' (steps: {listed})")
     return 0
 
@@ -113,6 +115,15 @@ def planned(arguments: argparse.Namespace, console: Console) -> int:
             resume=arguments.resume,
             variables=dict(arguments.variables),
         ),
+    )
+
+
+def check(arguments: argparse.Namespace, console: Console) -> int:
+    """The health checks of a running environment (--var); a healthy one writes nothing."""
+    return _then_status(
+        console,
+        arguments.name,
+        lambda ws: ws.check(arguments.name, variables=dict(arguments.variables)),
     )
 
 

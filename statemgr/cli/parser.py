@@ -22,12 +22,14 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "list": ("statemgr.cli.reading", "list_environments"),
     "history": ("statemgr.cli.reading", "history"),
     "logs": ("statemgr.cli.traces", "logs"),
+    "output": ("statemgr.cli.reading", "output"),
     "diagram": ("statemgr.cli.reading", "diagram"),
     "validate": ("statemgr.cli.changing", "validate"),
     "create": ("statemgr.cli.changing", "create"),
     **{command: ("statemgr.cli.changing", "planned") for command in PHASE_COMMANDS},
     "deploy": ("statemgr.cli.changing", "planned"),
     "redeploy": ("statemgr.cli.changing", "planned"),
+    "check": ("statemgr.cli.changing", "check"),
     "destroy": ("statemgr.cli.changing", "planned"),
     "recover": ("statemgr.cli.changing", "recover"),
     "purge": ("statemgr.cli.changing", "purge"),
@@ -42,6 +44,7 @@ LOGGED_COMMANDS = frozenset(
         *PHASE_COMMANDS,
         "deploy",
         "redeploy",
+        "check",
         "destroy",
         "recover",
         "purge",
@@ -96,12 +99,13 @@ def variable(text: str) -> tuple[str, str]:
     return key, value
 
 
-def _add_plan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="retry the failed phase at the step that failed (skip the steps that completed)",
-    )
+def _add_plan_options(parser: argparse.ArgumentParser, *, resume: bool = True) -> None:
+    if resume:
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="retry the failed phase at the step that failed (skip the steps that completed)",
+        )
     parser.add_argument(
         "--var",
         metavar="KEY=VALUE",
@@ -210,6 +214,7 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         "run": "run the run phase (start the application)",
         "deploy": "run the remaining phases up to running (retrying a failed one first)",
         "redeploy": "release again, then run: a new version in one command",
+        "check": "run the health checks of a running environment (writes nothing if healthy)",
         "destroy": "run the destroy steps; the environment ends destroyed",
         "status": "show the state, failure, lock and next steps",
         "history": "show every transition",
@@ -219,10 +224,13 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     for name, what in named.items():
         sub = command(name, what)
         sub.add_argument("name", metavar="NAME", help="the environment")
-        if name in PLANNED_COMMANDS:
-            _add_plan_options(sub)
+        if name in PLANNED_COMMANDS or name == "check":
+            _add_plan_options(sub, resume=name != "check")
         if name == "purge":
             sub.add_argument("--force", action="store_true", help="purge in any state")
+    output = command("output", "show the outputs the steps handed on (one, bare, with KEY)")
+    output.add_argument("name", metavar="NAME", help="the environment")
+    output.add_argument("key", metavar="KEY", nargs="?", help="just this output's value")
     command("list", "list every environment")
     logs = command("logs", "show the trace of a command run (what its steps printed)")
     logs.add_argument("name", metavar="NAME", help="the environment")

@@ -46,6 +46,7 @@ class Progress(Observer):
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._trace: str | None = None
+        self._attempt = ""  # " (attempt 2/4)" while a step is tried again
 
     # --- the service's events ---------------------------------------------------------
 
@@ -61,7 +62,7 @@ class Progress(Observer):
         self._line(self._paint(f"{phase.value} {env}", "bold") + f": {count}{trace}")
 
     def step_started(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
-        self._label = f"[{index}/{total}] {phase.value}: {step.name}"
+        self._label = f"[{index}/{total}] {phase.value}: {step.name}{self._attempt}"
         self._step_started = time.monotonic()
         if self.silent:
             return
@@ -80,6 +81,20 @@ class Progress(Observer):
         else:
             self.console.err(text)
 
+    def step_retrying(
+        self,
+        env: str,
+        phase: Phase,
+        step: Step,
+        attempt: int,
+        attempts: int,
+        result: StepResult,
+        delay: float,
+    ) -> None:
+        self._attempt = f" (attempt {attempt + 1}/{attempts})"
+        again = self._paint(f"trying again in {delay:g}s", "yellow")
+        self._line(f"    {step.name}: attempt {attempt} of {attempts} failed; {again}")
+
     def step_skipped(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
         skipped = self._paint("skipped (done before; --resume)", "dim")
         self._line(f"[{index}/{total}] {phase.value}: {step.name} {skipped}")
@@ -88,8 +103,9 @@ class Progress(Observer):
         self, env: str, phase: Phase, step: Step, index: int, total: int, result: StepResult
     ) -> None:
         self._stop_ticker()
-        label = self._label or f"[{index}/{total}] {phase.value}: {step.name}"
+        label = self._label or f"[{index}/{total}] {phase.value}: {step.name}{self._attempt}"
         self._label = None
+        self._attempt = ""
         if result.ok:
             outcome = self._paint("ok", "green")
         else:

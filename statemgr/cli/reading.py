@@ -13,7 +13,7 @@ from typing import Any
 
 from statemgr.cli import render
 from statemgr.cli.console import Console
-from statemgr.errors import StorageError, UsageError
+from statemgr.errors import NoSuchOutput, StorageError, UsageError
 from statemgr.layout import Layout
 from statemgr.service.status import ReadOnlyWorkspace, transition_json
 from statemgr.store.base import Store
@@ -42,6 +42,29 @@ def show_status(console: Console, name: str) -> None:
 
 def status(arguments: argparse.Namespace, console: Console) -> int:
     show_status(console, arguments.name)
+    return 0
+
+
+def output(arguments: argparse.Namespace, console: Console) -> int:
+    """The outputs as ``KEY=VALUE`` lines (a JSON object with --json); with KEY, its value."""
+    outputs = workspace(console).load(arguments.name).outputs
+    if arguments.key is not None:
+        if arguments.key not in outputs:
+            raise NoSuchOutput(arguments.name, arguments.key, sorted(outputs))
+        value = outputs[arguments.key]
+        if console.json_mode:
+            console.json(value)
+        else:
+            console.stdout.write(value + "\n")
+            console.stdout.flush()
+        return 0
+    if console.json_mode:
+        console.json(dict(sorted(outputs.items())))
+    elif not outputs:
+        console.info(f"environment '{arguments.name}' has no outputs")
+    else:
+        console.stdout.write(render.outputs_text(outputs))
+        console.stdout.flush()
     return 0
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 Paint = Callable[[str, str], str]
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a value is shown, never obeyed
 
 
 def _plain(text: str, _style: str) -> str:
@@ -67,6 +69,7 @@ def status_lines(report: dict[str, Any], paint: Paint = _plain) -> list[str]:
             f"  {paint('interrupted', 'yellow')}: a command stopped without finishing "
             "and no live command holds it"
         )
+    lines += _output_lines(report.get("outputs") or {})
     allowed = ", ".join(report["allowed_commands"]) or "none"
     lines.append(f"  allowed:  {allowed}")
     if report["next_steps"]:
@@ -91,6 +94,35 @@ def _failure_lines(failure: dict[str, Any] | None, paint: Paint) -> list[str]:
     if failure["trace_file"]:
         lines.append(f"  trace:    {failure['trace_file']}")
     return lines
+
+
+def _output_lines(outputs: dict[str, str]) -> list[str]:
+    """``outputs:  KEY=VALUE``, one a line; a multi-line value shows its first line."""
+    lines = []
+    for index, (key, value) in enumerate(sorted(outputs.items())):
+        label = "outputs:" if index == 0 else ""
+        first, _, rest = value.partition("\n")
+        extra = rest.count("\n") + 1
+        more = f" (+{extra} more line{'s' if extra != 1 else ''})" if rest else ""
+        lines.append(f"  {label:<9} {key}={_CONTROLS.sub('?', first)}{more}")
+    return lines
+
+
+def outputs_text(outputs: dict[str, str]) -> str:
+    """``KEY=VALUE`` lines, sorted by key; a multi-line value as ``KEY<<EOF`` ... ``EOF``
+    (another delimiter when a line of the value is ``EOF``): what $STATEMGR_OUTPUT reads."""
+    text = []
+    for key, value in sorted(outputs.items()):
+        if "\n" not in value:
+            text.append(f"{key}={value}\n")
+            continue
+        lines = value.split("\n")
+        delimiter, number = "EOF", 1
+        while delimiter in lines:
+            number += 1
+            delimiter = f"EOF{number}"
+        text.append(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(text)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -16,7 +16,12 @@ from statemgr.config.problems import (
     unknown_keys,
 )
 from statemgr.model import Phases, Step
-from statemgr.model.environment import DEFAULT_STEP_TIMEOUT, STEP_NAME_PATTERN
+from statemgr.model.environment import (
+    DEFAULT_RETRY_DELAY,
+    DEFAULT_STEP_TIMEOUT,
+    MAX_RETRIES,
+    STEP_NAME_PATTERN,
+)
 from statemgr.model.placeholders import BUILTIN_VARIABLES, KEY_RULE, Template
 
 KNOWN_PLACEHOLDERS = tuple(BUILTIN_VARIABLES)
@@ -26,7 +31,7 @@ ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 PHASE_NAMES = tuple(phase.value for phase in Phase)
 PHASE_KEYS = ("steps",)
-STEP_KEYS = ("name", "run", "call", "cwd", "timeout", "env")
+STEP_KEYS = ("name", "run", "call", "cwd", "timeout", "env", "retries", "retry_delay")
 
 
 def phases_of(document: dict[str, Any], ssh_declared: bool, problems: Problems) -> Phases:
@@ -92,10 +97,20 @@ def _step(entry: object, where: str, ssh_declared: bool, problems: Problems) -> 
                     "statemgr's own process (see the step context for its folders)",
                 )
     env = _env(table, where, problems)
+    retries, retry_delay = _retries(table, where, problems)
     _check_placeholders(_texts(where, run, cwd, env), ssh_declared, problems)
     if len(problems.items) > before or name is None:
         return None
-    return Step(name=name, run=run, call=call, cwd=cwd, timeout=timeout, env=env)
+    return Step(
+        name=name,
+        run=run,
+        call=call,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+        retries=retries,
+        retry_delay=retry_delay,
+    )
 
 
 def _step_name(table: dict[str, Any], where: str, problems: Problems) -> str | None:
@@ -165,6 +180,19 @@ def _timeout(table: dict[str, Any], where: str, is_call: bool, problems: Problem
     else:
         problems.add(f"{where}.timeout", expected("a positive number of seconds", value))
     return DEFAULT_STEP_TIMEOUT
+
+
+def _retries(table: dict[str, Any], where: str, problems: Problems) -> tuple[int, float]:
+    """``retries`` (an integer 0-100, default 0) and ``retry_delay`` (seconds >= 0, default 5)."""
+    retries = table.get("retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= MAX_RETRIES:
+        problems.add(f"{where}.retries", expected(f"an integer from 0 to {MAX_RETRIES}", retries))
+        retries = 0
+    delay = table.get("retry_delay", DEFAULT_RETRY_DELAY)
+    if _is_positive_number(delay) or (type(delay) in (int, float) and delay == 0):
+        return retries, float(delay)
+    problems.add(f"{where}.retry_delay", expected("0 or more seconds", delay))
+    return retries, DEFAULT_RETRY_DELAY
 
 
 def _is_positive_number(value: object) -> bool:

@@ -28,6 +28,7 @@ COMMANDS = (
     "run",
     "deploy",
     "redeploy",
+    "check",
     "destroy",
     "recover",
     "purge",
@@ -70,9 +71,11 @@ WHILE_INTERRUPTED = frozenset({"destroy", "recover"})
 class Plan:
     """What a command will do: ``phases`` in order, nothing when ``phases`` is empty.
 
+    The phase ``run`` is followed by ``check``: the health checks run after its steps.
     ``retry``: the first phase runs again from its failed state (or destroy after a failed
-    destroy). ``skip``: the steps of the first phase that ``--resume`` skips (the failure's
-    ``completed_steps``). ``note``: said when there is nothing to do (exit 0).
+    destroy). ``skip``: the steps that ``--resume`` skips (the failure's ``completed_steps``)
+    in ``resumed``, the phase that failed (the first, or check after run: then the run
+    steps are skipped too). ``note``: said when there is nothing to do (exit 0).
     """
 
     command: str
@@ -80,16 +83,24 @@ class Plan:
     retry: bool = False
     skip: tuple[str, ...] = ()
     note: str | None = None
+    resumed: Phase | None = None
 
     def skipped(self, phase: Phase) -> tuple[str, ...]:
-        """The steps of ``phase`` this plan skips (only the first phase is ever resumed)."""
-        return self.skip if self.phases and phase is self.phases[0] else ()
+        """The steps of ``phase`` this plan skips by name (only a resumed phase has any)."""
+        return self.skip if phase is self.resumed else ()
+
+    def skips_whole(self, phase: Phase) -> bool:
+        """Whether ``--resume`` skips every step of ``phase`` (it comes before the failed one)."""
+        if self.resumed is None or phase not in self.phases:
+            return False
+        return self.phases.index(phase) < self.phases.index(self.resumed)
 
     def steps(self, environment: Environment) -> list[tuple[Phase, Step]]:
         """The steps this plan will run, in order (those ``--resume`` skips left out)."""
         return [
             (phase, step)
             for phase in self.phases
+            if not self.skips_whole(phase)
             for step in environment.phases.steps(phase)
             if step.name not in self.skipped(phase)
         ]
@@ -143,7 +154,7 @@ def _plan(command: str, snapshot: Snapshot, resume: bool) -> Plan:
         if state not in REDEPLOY_FROM:
             raise _refused(snapshot, command)
         retry = state is StateName.release_failed
-        found = Plan(command, (Phase.release, Phase.run), retry=retry)
+        found = Plan(command, (Phase.release, Phase.run, Phase.check), retry=retry)
     elif command == "destroy":
         found = _destroy_plan(snapshot)
     else:
@@ -168,7 +179,7 @@ def _phase_plan(command: str, phase: Phase, snapshot: Snapshot) -> Plan:
     state = snapshot.state.name
     if PHASE_START_EVENTS[phase] not in allowed_events(state):
         raise _refused(snapshot, command)
-    return Plan(command, (phase,), retry=state is FAILED_STATES[phase])
+    return Plan(command, _with_checks((phase,)), retry=state is FAILED_STATES[phase])
 
 
 def _deploy_plan(snapshot: Snapshot) -> Plan:
@@ -178,7 +189,12 @@ def _deploy_plan(snapshot: Snapshot) -> Plan:
     if state not in DEPLOY_START:
         raise _refused(snapshot, "deploy")
     start = DEPLOY_PHASES.index(DEPLOY_START[state])
-    return Plan("deploy", DEPLOY_PHASES[start:], retry=state.is_failed)
+    return Plan("deploy", _with_checks(DEPLOY_PHASES[start:]), retry=state.is_failed)
+
+
+def _with_checks(phases: tuple[Phase, ...]) -> tuple[Phase, ...]:
+    """``phases``, with the checks after the run phase."""
+    return (*phases, Phase.check) if phases[-1:] == (Phase.run,) else phases
 
 
 def _destroy_plan(snapshot: Snapshot) -> Plan:
@@ -198,6 +214,7 @@ def _other_plan(command: str, snapshot: Snapshot) -> Plan:
     elif command == "check":
         if state is not StateName.running:
             raise _refused(snapshot, command, "checks watch a running environment")
+        return Plan(command, (Phase.check,))
     else:
         raise ValueError(f"not a state-changing command: {command!r}")
     return Plan(command)
@@ -215,7 +232,8 @@ def _resumed(found: Plan, snapshot: Snapshot) -> Plan:
             f"a failed {where}"
         )
         raise _refused(snapshot, f"{found.command} --resume", why)
-    return attrs.evolve(found, skip=failure.completed_steps)
+    failed = failure.phase if failure.phase in found.phases else found.phases[0]
+    return attrs.evolve(found, skip=failure.completed_steps, resumed=failed)
 
 
 def _refused(snapshot: Snapshot, command: str, why: str | None = None) -> _Refused:

@@ -12,6 +12,8 @@ from statemgr.model.names import EnvironmentName
 
 STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_STEP_TIMEOUT = 3600.0
+DEFAULT_RETRY_DELAY = 5.0
+MAX_RETRIES = 100
 DEFAULT_SSH_USERNAME = "torrust"
 DEFAULT_SSH_PORT = 22
 
@@ -36,6 +38,9 @@ class Step:
     cwd: str | None = None
     timeout: float = DEFAULT_STEP_TIMEOUT
     env: dict[str, str] = attrs.field(factory=dict, hash=False)
+    # A failed attempt is tried again up to ``retries`` times, ``retry_delay`` seconds apart.
+    retries: int = 0
+    retry_delay: float = DEFAULT_RETRY_DELAY
 
     def __attrs_post_init__(self) -> None:
         # The config loader says all of this with key paths; this keeps an API caller (and
@@ -46,6 +51,15 @@ class Step:
             raise ValueError(f"step {self.name!r}: run is empty")
         if not (math.isfinite(self.timeout) and self.timeout > 0):
             raise ValueError(f"step {self.name!r}: timeout must be a positive number of seconds")
+        if isinstance(self.retries, bool) or not 0 <= self.retries <= MAX_RETRIES:
+            raise ValueError(f"step {self.name!r}: retries must be an integer from 0 to 100")
+        if not (math.isfinite(self.retry_delay) and self.retry_delay >= 0):
+            raise ValueError(f"step {self.name!r}: retry_delay must be 0 or more seconds")
+
+    @property
+    def attempts(self) -> int:
+        """How many times the step may run: once, and once more for each retry."""
+        return self.retries + 1
 
     @property
     def kind(self) -> str:
@@ -61,13 +75,14 @@ class Step:
 
 @attrs.frozen
 class Phases:
-    """The steps of each phase, in order; any may be empty."""
+    """The steps of each phase, in order; any may be empty. ``check``: the health checks."""
 
     provision: tuple[Step, ...] = ()
     configure: tuple[Step, ...] = ()
     release: tuple[Step, ...] = ()
     run: tuple[Step, ...] = ()
     destroy: tuple[Step, ...] = ()
+    check: tuple[Step, ...] = ()
 
     def steps(self, phase: Phase) -> tuple[Step, ...]:
         result: tuple[Step, ...] = getattr(self, Phase(phase).value)

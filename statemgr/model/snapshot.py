@@ -11,7 +11,7 @@ import attrs
 from machines.names import Event, Phase, StateName
 from statemgr.model.environment import Environment
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PHASE_START_EVENTS: dict[Phase, Event] = {
     Phase.provision: Event.start_provisioning,
@@ -30,13 +30,16 @@ PHASE_FAILED_EVENTS: dict[Phase, Event] = {
     Phase.configure: Event.configure_failed,
     Phase.release: Event.release_failed,
     Phase.run: Event.run_failed,
+    Phase.check: Event.run_failed,  # a failing check: running -> run_failed
 }
-# The state a phase's steps run in (run has no -ing state: its steps run in running).
+# The state a phase's steps run in (run has no -ing state: its steps run in running; the
+# checks watch a running environment).
 PHASE_UNDERWAY_STATES: dict[Phase, StateName] = {
     Phase.provision: StateName.provisioning,
     Phase.configure: StateName.configuring,
     Phase.release: StateName.releasing,
     Phase.run: StateName.running,
+    Phase.check: StateName.running,
 }
 PHASE_GERUNDS: dict[Phase, str] = {
     Phase.provision: "Provisioning",
@@ -44,6 +47,7 @@ PHASE_GERUNDS: dict[Phase, str] = {
     Phase.release: "Releasing",
     Phase.run: "Running",
     Phase.destroy: "Destroying",
+    Phase.check: "Checking",
 }
 
 
@@ -136,6 +140,8 @@ class Snapshot:
     operation: Operation | None = None
     history: tuple[Transition, ...] = ()
     destroy_failure: Failure | None = None
+    # What the steps handed on ($STATEMGR_OUTPUT, a Python step's dict): {outputs.KEY}.
+    outputs: dict[str, str] = attrs.field(factory=dict, hash=False)
     schema_version: int = SCHEMA_VERSION
 
     # --- what the CLI and the docs ask of a snapshot ----------------------------------
@@ -203,7 +209,8 @@ class Snapshot:
     ) -> Snapshot:
         """This snapshot moved to ``to``, with the transition appended to the history.
 
-        The revision is left as it is: the store sets the next one when it saves.
+        The revision is left as it is: the store sets the next one when it saves. A
+        destroyed environment has no outputs any more.
         """
         when = at or utc_now()
         line = Transition(
@@ -224,6 +231,7 @@ class Snapshot:
             history=(*self.history, line),
             destroy_failure=None,
             updated_at=when,
+            outputs={} if to is StateName.destroyed else self.outputs,
         )
 
 
@@ -296,7 +304,8 @@ def describe(snapshot: Snapshot) -> str:
     if name in _FAILED_PHASE:
         failure = snapshot.state.failure
         step = failure.failed_step if failure else "?"
-        return f"{PHASE_GERUNDS[_FAILED_PHASE[name]]} failed at step: {step}"
+        phase = failure.phase if failure else _FAILED_PHASE[name]
+        return f"{PHASE_GERUNDS[phase]} failed at step: {step}"
     if operation is not None:
         at = f" at step: {operation.step}" if operation.step else ""
         return f"{PHASE_GERUNDS[operation.phase]} in progress{at}"

@@ -8,9 +8,12 @@ is noted in the trace file and propagates unchanged.
 
 from __future__ import annotations
 
+import attrs
+
 from statemgr.runners.base import StepContext, StepResult
 from statemgr.runners.command import run_command_step
 from statemgr.runners.python import run_python_step
+from statemgr.runners.step_outputs import output_file, with_outputs
 from statemgr.runners.trace import Trace
 from statemgr.runners.variables import (
     missing_placeholders,
@@ -31,17 +34,21 @@ __all__ = [
 
 
 def run_step(context: StepContext) -> StepResult:
-    """Run the context's step (a command step or a Python step) and return how it ended.
+    """Run the context's step (a command step or a Python step) once and return how it
+    ended, with the outputs it handed on (``StepResult.outputs``).
 
     A step whose placeholders do not all have a value (an output no earlier step wrote)
-    fails at its start, with error kind ``error``, without running.
+    fails at its start, with error kind ``error``, without running. Each call gets a new,
+    empty ``$STATEMGR_OUTPUT`` file (``statemgr.runners.step_outputs``).
     """
     missing = missing_placeholders(context.step.texts, context.variables)
     if missing:
         return _unresolved(context, missing)
-    if context.step.kind == "python":
-        return run_python_step(context)
-    return run_command_step(context)
+    with output_file(context) as path:
+        attempt = attrs.evolve(context, output_file=path)
+        if context.step.kind == "python":
+            return run_python_step(attempt)
+        return with_outputs(attempt, run_command_step(attempt))
 
 
 def _unresolved(context: StepContext, missing: list[str]) -> StepResult:

@@ -19,7 +19,10 @@ class StepContext:
 
     Paths are absolute. ``variables`` holds the contract's placeholders ({name}, {workdir},
     {build_dir}, {data_dir}, {ssh_username}, {ssh_private_key}, {ssh_public_key},
-    {ssh_port}) with their values for this environment.
+    {ssh_port}) with their values for this environment, and ``var.KEY`` and
+    ``outputs.KEY`` for the command's --var values and the environment's outputs.
+    ``output_file``: the step's ``$STATEMGR_OUTPUT`` (a Python step may write to it too, or
+    return a dict of strings).
     """
 
     environment: Environment
@@ -34,6 +37,7 @@ class StepContext:
     total: int = 1
     on_output: Callable[[str, str], None] | None = attrs.field(default=None, eq=False)
     """Called with ``(stream, line)`` for each line the step prints, as it comes."""
+    output_file: Path | None = None
 
     @classmethod
     def create(
@@ -78,6 +82,8 @@ class StepResult:
     error_kind: ErrorKind | None = None
     message: str = ""
     exit_code: int | None = None
+    # What the step handed on (its $STATEMGR_OUTPUT, a Python step's dict); empty if it failed.
+    outputs: dict[str, str] = attrs.field(factory=dict, hash=False)
 
     @property
     def ok(self) -> bool:

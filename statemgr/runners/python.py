@@ -7,7 +7,8 @@ one process. The function fails by raising: the step fails with error kind ``err
 message ``"ExceptionType: message"``, and the traceback goes to the trace file, as does
 whatever the function prints (stdout and stderr are redirected to the trace while it
 runs). A ``call`` that names no importable function fails the same way, with a message
-saying what is missing.
+saying what is missing. The function may return a dict of strings: its outputs, handed on
+to later steps (with what it wrote to ``context.output_file``, which the dict overrides).
 
 A Python step runs in statemgr's own process: no timeout applies, the process's cwd and
 environment stay as they are (``statemgr.runners.step_environment(context)`` gives what a
@@ -33,6 +34,7 @@ from statemgr.model import ErrorKind, utc_now
 from statemgr.runners.base import StepContext, StepResult
 from statemgr.runners.output import Tee
 from statemgr.runners.process import interruption_name
+from statemgr.runners.step_outputs import with_outputs
 from statemgr.runners.trace import Trace
 
 StepFunction = Callable[[StepContext], object]
@@ -50,14 +52,14 @@ def run_python_step(context: StepContext) -> StepResult:
     trace.note(f"step {context.phase.value} {context.index}/{context.total} '{step.name}' started")
     trace.note(f"call: {step.call}")
     try:
-        message = _call(context, trace)
+        message, returned = _call(context, trace)
     except BaseException as error:
         elapsed = (utc_now() - started).total_seconds()
         trace.note(
             f"step '{step.name}' interrupted by {interruption_name(error)} after {elapsed:.1f}s"
         )
         raise
-    return _finish(context, trace, started, message)
+    return with_outputs(context, _finish(context, trace, started, message), returned)
 
 
 def resolve(call: str) -> StepFunction:
@@ -80,8 +82,8 @@ def resolve(call: str) -> StepFunction:
     return target
 
 
-def _call(context: StepContext, trace: Trace) -> str | None:
-    """Run the step's function; None when it returned, else the failure message."""
+def _call(context: StepContext, trace: Trace) -> tuple[str | None, object]:
+    """Run the step's function: (None, what it returned), or (the failure message, None)."""
     call = context.step.call
     if not call:
         raise ValueError(f"step '{context.step.name}' is not a Python step (no 'call')")
@@ -90,28 +92,29 @@ def _call(context: StepContext, trace: Trace) -> str | None:
         try:
             function = resolve(call)
         except BadCall as error:
-            return str(error)
+            return str(error), None
         except Exception as error:
             trace.write(traceback.format_exc(), fresh_line=True)
-            return f"cannot import the module of call {call!r}: {type(error).__name__}: {error}"
+            why = f"{type(error).__name__}: {error}"
+            return f"cannot import the module of call {call!r}: {why}", None
         trace.note("--- output ---")
         descriptor = trace.descriptor(os.O_WRONLY | os.O_APPEND)
         with open(descriptor, "a", encoding="utf-8", errors="replace", buffering=1) as output:
             out, err = _streams(context, output)
             try:
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    function(context)
+                    returned = function(context)
             except Interrupted:
                 raise
             except Exception as error:
                 output.flush()
                 trace.write(traceback.format_exc(), fresh_line=True)
-                return f"{type(error).__name__}: {error}"
+                return f"{type(error).__name__}: {error}", None
             finally:
                 for stream in {out, err}:
                     if stream is not output:
                         stream.close()  # its last line without a newline goes on too
-    return None
+    return None, returned
 
 
 def _streams(context: StepContext, output: TextIO) -> tuple[TextIO, TextIO]:

@@ -79,7 +79,8 @@ def variable_names(variables: Mapping[str, str]) -> dict[str, str]:
 
 
 def step_environment(context: StepContext) -> dict[str, str]:
-    """os.environ, then the step's ``env`` (placeholders replaced), then the STATEMGR_* ones."""
+    """os.environ, then the step's ``env`` (placeholders replaced), then the STATEMGR_* ones
+    (``STATEMGR_OUTPUT_KEY`` for each output, and ``STATEMGR_OUTPUT``, the step's file)."""
     environment = dict(os.environ)
     for key, value in context.step.env.items():
         environment[key] = substitute(value, context.variables)
@@ -91,4 +92,6 @@ def step_environment(context: StepContext) -> dict[str, str]:
         STATEMGR_BUILD_DIR=str(context.build_dir),
         STATEMGR_DATA_DIR=str(context.data_dir),
     )
+    if context.output_file is not None:
+        environment["STATEMGR_OUTPUT"] = str(context.output_file)
     return environment

@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from machines.lifecycle import DeploymentLifecycle, build, current_state, fire
 from machines.names import Event, Phase, StateName
-from statemgr.errors import Interrupted, StorageError
+from statemgr.errors import Interrupted, StepFailed, StorageError
 from statemgr.layout import Layout
 from statemgr.log import logger
 from statemgr.model import ErrorKind, Failure, Operation, Snapshot, Step, utc_now
 from statemgr.model.commands import Plan
+from statemgr.model.outputs import merged
 from statemgr.model.snapshot import (
     PHASE_FAILED_EVENTS,
     PHASE_START_EVENTS,
     PHASE_SUCCESS_EVENTS,
     PHASE_UNDERWAY_STATES,
 )
-from statemgr.runners import StepContext, StepResult, Trace, run_step, step_variables
+from statemgr.runners import StepContext, StepResult, Trace, run_step
+from statemgr.service.attempts import run_attempts
 from statemgr.service.observer import Observer
 from statemgr.service.signals import SignalGuard, Signalled
 from statemgr.store import EnvironmentLock
@@ -65,6 +70,10 @@ class CommandRun:
     variables: dict[str, str] = attrs.field(factory=dict)
     # The steps of the phase under way that have succeeded (with those --resume skipped).
     completed: tuple[str, ...] = ()
+    # The `check` command: no step progress is saved, and its trace is a scratch file that
+    # goes to the store only when a check fails (a healthy check writes nothing).
+    checking_only: bool = False
+    scratch: Path | None = None
 
     @property
     def name(self) -> str:
@@ -121,40 +130,71 @@ class CommandRun:
     # --- running steps ------------------------------------------------------------------
 
     def open_trace(self) -> Trace:
-        if self.trace is None:
+        if self.trace is None and self.checking_only:
+            self.scratch = Path(tempfile.mkdtemp(prefix="statemgr-check-"))
+            self.trace = Trace.started(self.scratch / "check.log", self.command)
+        elif self.trace is None:
             opened = self.lock.open_trace(self.command)
             self.trace = Trace.started(opened.path, self.command)
             self.trace_name = opened.name
             self.observer.trace_opened(self.name, opened.name)
         return self.trace
 
+    def keep_trace(self) -> str:
+        """The run's name in the store; a scratch trace is copied there first."""
+        trace = self.open_trace()
+        if self.trace_name is None:
+            opened = self.lock.open_trace(self.command)
+            with open(trace.descriptor(os.O_RDONLY), "rb") as source:
+                Trace(opened.path).write(source.read())
+            self.trace, self.trace_name = Trace(opened.path), opened.name
+            self.discard_scratch()
+            self.observer.trace_opened(self.name, opened.name)
+        return self.trace_name
+
+    def discard_scratch(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
     def run_steps(self, phase: Phase) -> Failure | None:
-        """Run the phase's steps in order; the first failure stops it and is returned."""
+        """Run the phase's steps in order; the first failure stops it and is returned.
+
+        The outputs a step hands on join the snapshot (saved by the next save: the next
+        step's, or the phase's end); a check step's reach only the later checks.
+        """
         steps = self.snapshot.environment.phases.steps(phase)
         names = {step.name for step in steps}
         skip = self.plan.skipped(phase) if self.plan else ()
+        if self.plan and self.plan.skips_whole(phase):
+            skip = tuple(names)
         self.completed = tuple(name for name in skip if name in names)
         trace = self.open_trace()
         trace.note(f"phase {phase.value}: {len(steps)} step(s)")
         self.observer.phase_started(self.name, phase, steps)
-        variables = step_variables(self.snapshot.environment, self.layout, self.variables)
+        outputs = dict(self.snapshot.outputs)
         for index, step in enumerate(steps, start=1):
             if step.name in self.completed:
                 trace.note(f"step {step.name}: skipped (it completed before; --resume)")
                 self.observer.step_skipped(self.name, phase, step, index, len(steps))
                 continue
-            self.save_step(phase, step.name)
-            result = self._run_one(phase, step, index, len(steps), variables)
+            if not self.checking_only:
+                self.save_step(phase, step.name)
+            result = run_attempts(self, phase, step, (index, len(steps)), outputs)
             if not result.ok:
                 trace.note(f"phase {phase.value}: failed at step {step.name}")
                 return self.failure_from(phase, result)
+            outputs = merged(outputs, result.outputs)
+            if phase is not Phase.check:
+                self.snapshot = attrs.evolve(self.snapshot, outputs=outputs)
             self.completed = (*self.completed, step.name)
         trace.note(f"phase {phase.value}: done")
         return None
 
-    def _run_one(
+    def run_one(
         self, phase: Phase, step: Step, index: int, total: int, variables: dict[str, str]
     ) -> StepResult:
+        """One attempt of ``step``, shown to the observer."""
         context = StepContext(
             environment=self.snapshot.environment,
             phase=phase,
@@ -195,9 +235,7 @@ class CommandRun:
         )
 
     def _trace_name(self) -> str:
-        self.open_trace()
-        assert self.trace_name is not None
-        return self.trace_name
+        return self.keep_trace()
 
     def interruption(self, signal_name: str) -> Failure:
         """The failure record of the operation in flight, stopped by ``signal_name``."""
@@ -325,3 +363,18 @@ def _phase_of_state(state: StateName) -> Phase:
         if underway is state:
             return phase
     return Phase.destroy
+
+
+def step_failed(snapshot: Snapshot) -> StepFailed:
+    """The error of a command whose step failed; the failure is in ``snapshot``."""
+    failure = snapshot.failure
+    assert failure is not None  # a failed state or a failed destroy carries one
+    return StepFailed(
+        snapshot.name,
+        failure.phase.value,
+        failure.failed_step,
+        failure.error_kind.value,
+        failure.message,
+        failure.trace_file,
+        snapshot=snapshot,
+    )

@@ -32,6 +32,20 @@ class Observer:
         keeps them all. A step printing faster than lines can be shown gets a line saying
         how much was skipped."""
 
+    def step_retrying(
+        self,
+        env: str,
+        phase: Phase,
+        step: Step,
+        attempt: int,
+        attempts: int,
+        result: StepResult,
+        delay: float,
+    ) -> None:
+        """Attempt ``attempt`` of ``attempts`` of the step failed (``result``, also given to
+        ``step_finished``); the next attempt starts in ``delay`` seconds, with
+        ``step_started`` again (the step's ``retries``)."""
+
     def step_skipped(self, env: str, phase: Phase, step: Step, index: int, total: int) -> None:
         """Step ``index`` is skipped: it completed in the attempt that ``--resume`` resumes."""
 

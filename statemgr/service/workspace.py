@@ -20,7 +20,6 @@ from statemgr.errors import (
     Interrupted,
     InvalidVariable,
     MissingVariables,
-    StepFailed,
     StorageError,
 )
 from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, new_snapshot
@@ -28,7 +27,14 @@ from statemgr.model.commands import WHILE_INTERRUPTED, plan
 from statemgr.model.placeholders import KEY_PATTERN
 from statemgr.model.snapshot import PHASE_START_EVENTS
 from statemgr.safe_paths import make_workspace_folder, remove_tree
-from statemgr.service.driver import CommandRun, DestroyStepFailed, drive, record_failure
+from statemgr.service.driver import (
+    CommandRun,
+    DestroyStepFailed,
+    drive,
+    record_failure,
+    step_failed,
+)
+from statemgr.service.health import run_checks
 from statemgr.service.observer import Observer
 from statemgr.service.signals import LockLostSignal, Signalled, guarded
 from statemgr.service.status import ReadOnlyWorkspace
@@ -131,6 +137,19 @@ class Workspace(ReadOnlyWorkspace):
         """A new release: the release phase, then the run phase, in one command."""
         return self.execute(name, "redeploy", resume=resume, variables=variables)
 
+    def check(self, name: str, *, variables: Mapping[str, str] | None = None) -> Snapshot:
+        """Run the check steps of a running environment under its lock.
+
+        All pass: nothing is written (no state, no history, no trace). One fails: running
+        moves to run_failed with failure phase ``check`` and ``StepFailed`` is raised. Not
+        running: ``CommandNotAllowed``. No check steps: the observer is told, nothing runs.
+        """
+        return self.execute(name, "check", variables=variables)
+
+    def outputs(self, name: str) -> dict[str, str]:
+        """What the environment's steps handed on (``{outputs.KEY}``), as last saved."""
+        return dict(self.load(name).outputs)
+
     def destroy(
         self, name: str, *, resume: bool = False, variables: Mapping[str, str] | None = None
     ) -> Snapshot:
@@ -157,9 +176,12 @@ class Workspace(ReadOnlyWorkspace):
                 raise MissingVariables(run.name, command, missing)
             run.plan = found
             run.variables = given
+            run.checking_only = command == "check"
             for phase in found.phases:
                 if phase is Phase.destroy:
                     self._destroy(run)
+                elif phase is Phase.check:
+                    run_checks(run)
                 else:
                     self._phase(run, phase)
             return run.snapshot
@@ -172,7 +194,7 @@ class Workspace(ReadOnlyWorkspace):
             with run.guard.deferred():
                 record_failure(run, failed.failure)
             self.observer.phase_finished(run.name, Phase.destroy, run.snapshot, False)
-            raise _step_failed(run.snapshot) from None
+            raise step_failed(run.snapshot) from None
         self.observer.phase_finished(run.name, Phase.destroy, run.snapshot, True)
 
     def recover(self, name: str) -> Snapshot:
@@ -223,9 +245,11 @@ class Workspace(ReadOnlyWorkspace):
                         yield run
                     except BaseException as error:
                         end_trace(run.trace, error)
+                        run.discard_scratch()
                         raise
                     guard.deferring = True
                     end_trace(run.trace, None)
+                    run.discard_scratch()
             except Signalled as signalled:  # outside any phase: nothing started, nothing kept
                 raise Interrupted(checked, signalled.signal_number, None, None) from None
             except LockLostSignal as lost:  # the step was stopped; nothing can be written
@@ -265,22 +289,8 @@ class Workspace(ReadOnlyWorkspace):
         ok = not run.snapshot.state.name.is_failed
         self.observer.phase_finished(run.name, phase, run.snapshot, ok)
         if not ok:
-            raise _step_failed(run.snapshot)
+            raise step_failed(run.snapshot)
         return run.snapshot
-
-
-def _step_failed(snapshot: Snapshot) -> StepFailed:
-    failure = snapshot.failure
-    assert failure is not None  # a failed state or a failed destroy carries one
-    return StepFailed(
-        snapshot.name,
-        failure.phase.value,
-        failure.failed_step,
-        failure.error_kind.value,
-        failure.message,
-        failure.trace_file,
-        snapshot=snapshot,
-    )
 
 
 def _interrupted(name: str, operation: Operation) -> EnvironmentInterrupted:

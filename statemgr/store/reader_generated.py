@@ -24,6 +24,7 @@ _SNAPSHOT_KEYS = frozenset(
         "operation",
         "history",
         "destroy_failure",
+        "outputs",
         "schema_version",
     }
 )
@@ -67,13 +68,20 @@ _FAILURE_KEYS = frozenset(
         "completed_steps",
     }
 )
-_PHASES_KEYS = frozenset({"provision", "configure", "release", "run", "destroy"})
+_PHASES_KEYS = frozenset({"provision", "configure", "release", "run", "destroy", "check"})
 _SSH_CREDENTIALS_KEYS = frozenset({"private_key", "public_key", "username", "port"})
-_STEP_KEYS = frozenset({"name", "run", "call", "cwd", "timeout", "env"})
+_STEP_KEYS = frozenset({"name", "run", "call", "cwd", "timeout", "env", "retries", "retry_delay"})
 
 
 def _tuple_transition(value: Any) -> Any:
     return tuple([structure_transition(item) for item in values.json_array(value)])
+
+
+def _dict_str_str(value: Any) -> Any:
+    found = {}
+    for key, item in values.json_object(value).items():
+        found[values.strict_str(key, str)] = values.strict_str(item, str)
+    return found
 
 
 def structure_snapshot(o: Any) -> Snapshot:
@@ -101,17 +109,13 @@ def structure_snapshot(o: Any) -> Snapshot:
     if "destroy_failure" in o:
         value = o["destroy_failure"]
         given["destroy_failure"] = None if value is None else structure_failure(value)
+    if "outputs" in o:
+        value = o["outputs"]
+        given["outputs"] = _dict_str_str(value)
     if "schema_version" in o:
         value = o["schema_version"]
         given["schema_version"] = values.strict_int(value, int)
     return Snapshot(**given)
-
-
-def _dict_str_str(value: Any) -> Any:
-    found = {}
-    for key, item in values.json_object(value).items():
-        found[values.strict_str(key, str)] = values.strict_str(item, str)
-    return found
 
 
 def structure_transition(o: Any) -> Transition:
@@ -256,6 +260,9 @@ def structure_phases(o: Any) -> Phases:
     if "destroy" in o:
         value = o["destroy"]
         given["destroy"] = _tuple_step(value)
+    if "check" in o:
+        value = o["check"]
+        given["check"] = _tuple_step(value)
     return Phases(**given)
 
 
@@ -297,4 +304,10 @@ def structure_step(o: Any) -> Step:
     if "env" in o:
         value = o["env"]
         given["env"] = _dict_str_str(value)
+    if "retries" in o:
+        value = o["retries"]
+        given["retries"] = values.strict_int(value, int)
+    if "retry_delay" in o:
+        value = o["retry_delay"]
+        given["retry_delay"] = values.strict_float(value, float)
     return Step(**given)

@@ -23,7 +23,7 @@ STATEMGR = Path(sys.executable).parent / "statemgr"
 STATUS_KEYS = {
     "name", "state", "state_display", "details", "since", "is_failed", "in_progress",
     "interrupted", "lock", "failure", "created_at", "updated_at", "revision",
-    "allowed_commands", "next_steps",
+    "allowed_commands", "next_steps", "outputs",
 }  # fmt: skip
 FAILURE_KEYS = {
     "phase", "failed_step", "error_kind", "message", "exit_code", "trace_file", "failed_at",
@@ -36,8 +36,8 @@ ERROR_KINDS = {
     "step_failed", "usage", "not_allowed", "locked", "not_found", "unreadable", "storage",
     "interrupted", "internal",
 }  # fmt: skip
-STATE_CHANGING = ("provision", "configure", "release", "run", "deploy", "destroy", "recover",
-                  "purge")  # fmt: skip
+STATE_CHANGING = ("provision", "configure", "release", "run", "deploy", "check", "destroy",
+                  "recover", "purge")  # fmt: skip
 
 
 def toml_value(value: object) -> str:

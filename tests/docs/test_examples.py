@@ -284,4 +284,5 @@ def full_snapshot() -> object:
         state=State(StateName.provision_failed, failure),
         operation=Operation("destroy", Phase.destroy, 3, "host", now, "apply"),
         destroy_failure=failure,
+        outputs={"host": "10.0.0.5"},
     )
