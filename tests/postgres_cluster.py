@@ -90,7 +90,7 @@ class Cluster:
             "-w", "-t", "60", "-o", options, "start",
         )  # fmt: skip
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        _watch_parent(os.getpid(), self.pid)
+        _watch_parent(os.getpid(), self.pid, self.folder)
 
     def _make_certificate(self) -> bool:
         """A self-signed certificate for TLS (sslmode=require), when openssl is there."""
@@ -152,12 +152,15 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _watch_parent(parent: int, postmaster: int) -> None:
-    """A detached watcher: once ``parent`` (pytest) is gone, stop the postmaster."""
+def _watch_parent(parent: int, postmaster: int, folder: Path) -> None:
+    """A detached watcher: once ``parent`` (pytest) is gone, stop the postmaster and
+    remove its folder."""
     script = (
         f"while kill -0 {parent} 2>/dev/null && kill -0 {postmaster} 2>/dev/null; "
-        f"do sleep 0.5; done; kill -INT {postmaster} 2>/dev/null; sleep 5; "
-        f"kill -QUIT {postmaster} 2>/dev/null; exit 0"
+        f"do sleep 0.5; done; kill -INT {postmaster} 2>/dev/null; "
+        f"for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 {postmaster} 2>/dev/null || break; "
+        f"sleep 0.5; done; kill -QUIT {postmaster} 2>/dev/null; sleep 1; "
+        f"rm -rf '{folder}'; exit 0"
     )
     subprocess.Popen(
         ["sh", "-c", script],
@@ -222,3 +225,39 @@ def pg_schema(monkeypatch: pytest.MonkeyPatch) -> str:
 def pg_url(postgres_server: Cluster, pg_schema: str) -> str:
     """The store URL of the throwaway cluster, with this test's schema."""
     return postgres_server.url
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+def start_pgbouncer(cluster: Cluster, mode: str, pool_size: int) -> tuple[str, int, Path]:
+    """A PgBouncer in front of ``cluster`` (``pool_mode`` ``mode``): its URL, pid, folder."""
+    folder = cluster.folder / f"pgbouncer-{mode}-{secrets.token_hex(3)}"
+    folder.mkdir()
+    port = _free_port()
+    (folder / "userlist.txt").write_text(f'"{SUPERUSER}" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"postgres = host=127.0.0.1 port={cluster.port} dbname=postgres\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {folder}/userlist.txt\n"
+        f"pool_mode = {mode}\ndefault_pool_size = {pool_size}\nmax_client_conn = 50\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+        f"logfile = {folder}/pgbouncer.log\npidfile = {folder}/pgbouncer.pid\n"
+    )
+    shutil.chown(folder, SUPERUSER, SUPERUSER)
+    for path in folder.iterdir():
+        shutil.chown(path, SUPERUSER, SUPERUSER)
+    _as_postgres(PGBOUNCER, "-d", str(folder / "pgbouncer.ini"))
+    pid_file = folder / "pgbouncer.pid"
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(pid_file.read_text().split()[0])
+    _watch_parent(os.getpid(), pid, folder)
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres", pid, folder
+
+
+def stop_pgbouncer(pid: int) -> None:
+    _signal_and_wait(pid)

@@ -247,7 +247,7 @@ def test_an_unreadable_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> No
         def denied(*_args: object, **_kwargs: object) -> None:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(Path, "open", denied)
+        monkeypatch.setattr("statemgr.config.limits._open", denied)
     assert refused(path).problems == ("cannot read it: Permission denied",)
 
 

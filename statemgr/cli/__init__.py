@@ -90,7 +90,10 @@ def _run(namespace: argparse.Namespace, console: Console) -> int:
         return handler(namespace, console)
     from statemgr.cli.logs import logging_session
 
-    with logging_session(console.options, _command_line(namespace)):
+    def warn(text: str) -> None:
+        console.err(console.paint_err("statemgr: warning: ", "yellow") + text)
+
+    with logging_session(console.options, _command_line(namespace), warn):
         return handler(namespace, console)
 
 

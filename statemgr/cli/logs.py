@@ -1,13 +1,17 @@
 """The tool's log, logs/statemgr.log under the workdir: loguru, enabled by the CLI only.
 
 State-changing commands open a logging session: the library's logger is enabled, loguru's
-default sink removed, a rotating file sink added at INFO (one line per transition, with
-the environment and phase the library binds), and a stderr sink at DEBUG with -v. The
+default sink removed, a file sink added at INFO (one line per transition, with the
+environment and phase the library binds), and a stderr sink at DEBUG with -v. The
 session removes its sinks when the command ends, so running ``main()`` in-process leaves
 no file open.
 
-``log_traceback`` writes an internal error's traceback with plain file I/O, so that a
-reading command that fails unexpectedly does not import loguru to say so.
+The file sink is a ``LogFile`` (``statemgr.cli.logfile``): shared safely by concurrent
+commands, rotated at 10 MB, and never able to fail a command: a log that cannot be
+written costs one warning line on stderr and changes no exit code and no output.
+
+``log_traceback`` writes an internal error's traceback through the same ``LogFile``
+without loguru, so that a reading command that fails unexpectedly does not import it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statemgr.cli.console import Options
-from statemgr.errors import StatemgrError, StorageError
+from statemgr.cli.logfile import LogFile
+from statemgr.errors import StatemgrError, StepFailed
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -29,8 +34,6 @@ LOG_FILE = Path("logs") / "statemgr.log"
 # Commands that may run every minute (from cron): no "started"/"done" lines; their
 # transitions and errors are logged as any command's.
 QUIET_COMMANDS = frozenset({"check"})
-ROTATION = "10 MB"
-RETENTION = 5
 FILE_FORMAT = (
     "{time:YYYY-MM-DDTHH:mm:ss.SSSSSSZ} | {level: <7} | pid {process} | {extra[where]} | {message}"
 )
@@ -49,15 +52,24 @@ def _where(record: Record) -> None:
     extra["where"] = f"{env}/{phase}" if phase else str(env)
 
 
+def _ignore(_text: str) -> None:
+    pass
+
+
 @contextmanager
-def logging_session(options: Options, command: str) -> Iterator[None]:
-    """Log the library's transitions (and, with -v, its debug lines) while the command runs."""
+def logging_session(
+    options: Options, command: str, warn: Callable[[str], None] = _ignore
+) -> Iterator[None]:
+    """Log the library's transitions (and, with -v, its debug lines) while the command runs.
+
+    ``warn`` gets the one line that says the log cannot be written, if it cannot.
+    """
     from loguru import logger
 
-    path = log_path(options.workdir)
+    log_file = LogFile(log_path(options.workdir), warn, shown=str(LOG_FILE))
     logger.remove()
     logger.configure(patcher=_where)
-    sinks = [_file_sink(logger, path)]
+    sinks = [_file_sink(logger, log_file)]
     if options.verbose:
         import sys
 
@@ -72,7 +84,7 @@ def logging_session(options: Options, command: str) -> Iterator[None]:
         yield
     except StatemgrError as error:
         session_log.error(
-            "statemgr {} failed (exit {}): {}", command, error.exit_code, error.message
+            "statemgr {} failed (exit {}): {}", command, error.exit_code, _logged(error)
         )
         raise
     except Exception:
@@ -86,6 +98,16 @@ def logging_session(options: Options, command: str) -> Iterator[None]:
         routed()
         for sink in sinks:
             logger.remove(sink)
+        log_file.close()
+
+
+def _logged(error: StatemgrError) -> str:
+    """The error for the log: a failed step's output stays in its trace (it may hold
+    secrets), the log names the step and the trace."""
+    if isinstance(error, StepFailed):
+        trace = f"; trace {error.trace_file}" if error.trace_file else ""
+        return f"{error.phase} failed at step '{error.step}' ({error.error_kind}){trace}"
+    return error.message
 
 
 # python-statemachine and portalocker log through the standard logging module.
@@ -119,20 +141,10 @@ def _route_standard_logging(logger: Any) -> Callable[[], None]:
     return undo
 
 
-def _file_sink(logger: Any, path: Path) -> int:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sink: int = logger.add(
-            path,
-            level="INFO",
-            format=FILE_FORMAT,
-            rotation=ROTATION,
-            retention=RETENTION,
-            encoding="utf-8",
-            colorize=False,
-        )
-    except OSError as error:
-        raise StorageError(str(path), "open the log file", error) from None
+def _file_sink(logger: Any, log_file: LogFile) -> int:
+    sink: int = logger.add(
+        log_file.write, level="INFO", format=FILE_FORMAT, colorize=False, catch=False
+    )
     return sink
 
 
@@ -142,10 +154,9 @@ def log_traceback(workdir: Path, command: str, error: BaseException) -> Path | N
     stamp = datetime.now(UTC).astimezone().isoformat(timespec="microseconds")
     text = "".join(traceback.format_exception(error))
     entry = f"{stamp} | ERROR   | internal error in 'statemgr {command}':\n{text}"
+    log_file = LogFile(path, _ignore)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as log:
-            log.write(entry if entry.endswith("\n") else entry + "\n")
-    except OSError:
-        return None
-    return path
+        written = log_file.write(entry if entry.endswith("\n") else entry + "\n")
+    finally:
+        log_file.close()
+    return path if written else None

@@ -12,11 +12,12 @@ Nothing here runs a step or touches the workspace; the only files read are the c
 from __future__ import annotations
 
 import os
-import tomllib
+import stat
 from pathlib import Path
 from typing import Any
 
 from machines.names import Phase
+from statemgr.config.limits import check_limits, read_document
 from statemgr.config.problems import Problems, as_table, expected, non_empty_string, unknown_keys
 from statemgr.config.steps import KNOWN_PLACEHOLDERS, SSH_PLACEHOLDERS, phases_of
 from statemgr.errors import ConfigError, InvalidName
@@ -43,29 +44,15 @@ def load_config(path: str | os.PathLike[str]) -> Environment:
     """
     shown = os.fspath(path)
     config_file = Path(os.path.abspath(shown))
-    document = _read(config_file, shown)
+    document = read_document(config_file, shown)
     problems = Problems()
+    check_limits(document, problems)
+    if problems:  # nothing else is read from a config that breaks the limits
+        raise ConfigError(shown, problems.items)
     environment = _environment(document, config_file, problems)
     if problems or environment is None:
         raise ConfigError(shown, problems.items)
     return environment
-
-
-def _read(config_file: Path, shown: str) -> dict[str, Any]:
-    try:
-        with config_file.open("rb") as stream:
-            return tomllib.load(stream)
-    except FileNotFoundError:
-        reason = f"no such file ({config_file})"
-    except IsADirectoryError:
-        reason = f"it is a folder, not a file ({config_file})"
-    except OSError as error:
-        reason = f"cannot read it: {error.strerror or error}"
-    except UnicodeDecodeError as error:
-        reason = f"not UTF-8 text: {error.reason} at byte {error.start}"
-    except tomllib.TOMLDecodeError as error:
-        reason = f"not valid TOML: {error}"
-    raise ConfigError(shown, [reason])
 
 
 def _environment(
@@ -137,10 +124,15 @@ def _key_file(table: dict[str, Any], key: str, folder: Path, problems: Problems)
     if value is None:
         return None
     resolved = Path(os.path.normpath(folder / os.path.expanduser(value)))
-    if not resolved.exists():
+    try:
+        found = resolved.stat()
+    except FileNotFoundError:
         problems.add(where, f"key file not found: {resolved}")
         return None
-    if not resolved.is_file():
+    except OSError as error:
+        problems.add(where, f"cannot use the key file {resolved}: {error.strerror or error}")
+        return None
+    if not stat.S_ISREG(found.st_mode):
         problems.add(where, f"not a file: {resolved}")
         return None
     return str(resolved)

@@ -25,6 +25,7 @@ build folder (an absolute one is used as is) and is created when missing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import select
@@ -98,6 +99,9 @@ def run_command_step(context: StepContext) -> StepResult:
         cwd = working_folder(context)
     except OSError as error:
         message = f"cannot create the working folder {error.filename}: {error.strerror}"
+        return _finish(context, trace, started, ErrorKind.command_failed, message, None)
+    except ValueError as error:  # a NUL byte (a state written before config limits)
+        message = f"cannot use the working folder: {error}"
         return _finish(context, trace, started, ErrorKind.command_failed, message, None)
     trace.note(f"cwd: {cwd}")
     trace.note(f"timeout: {step.timeout:g}s")
@@ -177,6 +181,8 @@ def _execute(
                     )
                 except OSError as error:
                     return _Outcome(start_error=error)
+                except ValueError as error:  # a NUL byte in argv or env: nothing to exec
+                    return _Outcome(start_error=OSError(errno.EINVAL, str(error)))
             outcome = _wait(process, timeout, taps)
             for tap in taps:
                 tap.close()

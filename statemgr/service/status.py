@@ -13,10 +13,13 @@ from typing import Any
 import attrs
 
 from machines.names import StateName
+from statemgr.errors import StatemgrError
 from statemgr.layout import Layout
-from statemgr.model import EnvironmentName, Failure, Snapshot, Transition
+from statemgr.model import EnvironmentName, Failure, Snapshot, SnapshotSummary, Transition
 from statemgr.model.snapshot import interrupted
 from statemgr.store import LockHolder, Store
+
+CONFIRMATIONS = 5  # re-reads of a snapshot that looks interrupted (see ``status``)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -163,9 +166,24 @@ class ReadOnlyWorkspace:
         return self.store.load(EnvironmentName(name))
 
     def status(self, name: str) -> StatusReport:
+        """The snapshot and its lock, seen together.
+
+        The snapshot is read first and the lock probed after it. A snapshot with work in
+        flight and a free lock is confirmed by reading it again: a command that finished
+        meanwhile wrote a new revision before it let go of the lock; one that died did
+        not. So a command that just finished is never reported as interrupted.
+        """
         checked = EnvironmentName(name)
         snapshot = self.store.load(checked)
-        return StatusReport(snapshot, self.store.holder(checked))
+        holder = self.store.holder(checked)
+        for _ in range(CONFIRMATIONS):
+            if not interrupted(snapshot.state.name, snapshot.operation, holder is not None):
+                break
+            again = self.store.load(checked)
+            if (again.revision, again.lineage) == (snapshot.revision, snapshot.lineage):
+                break  # nothing written since the lock was seen free: it is interrupted
+            snapshot, holder = again, self.store.holder(checked)
+        return StatusReport(snapshot, holder)
 
     def history(self, name: str) -> tuple[Transition, ...]:
         return self.store.history(EnvironmentName(name))
@@ -180,6 +198,8 @@ class ReadOnlyWorkspace:
             held = listing.held
             if held is None:
                 held = self.store.holder(listing.name) is not None
+            if interrupted(found.state, found.operation, held):
+                found, held = self._confirmed(listing.name, found)
             entries.append(
                 ListEntry(
                     listing.name,
@@ -190,6 +210,28 @@ class ReadOnlyWorkspace:
                 )
             )
         return entries
+
+    def _confirmed(self, name: str, found: SnapshotSummary) -> tuple[SnapshotSummary, bool]:
+        """``found`` looked interrupted: read it again, as ``status`` does."""
+        for _ in range(CONFIRMATIONS):
+            try:
+                again = self.store.load(name)
+            except StatemgrError:
+                break  # gone or unreadable now: the next list says so
+            if (again.revision, again.lineage) == (found.revision, found.lineage):
+                break
+            found = SnapshotSummary(
+                name=again.name,
+                state=again.state.name,
+                updated_at=again.updated_at,
+                revision=again.revision,
+                lineage=again.lineage,
+                operation=again.operation,
+            )
+            held = self.store.holder(name) is not None
+            if not interrupted(found.state, found.operation, held):
+                return found, held
+        return found, False
 
 
 # --- next steps, written for a person ---------------------------------------------------

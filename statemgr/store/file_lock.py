@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from statemgr.errors import StatemgrError, StorageError
+from statemgr.errors import StatemgrError, StorageError, UnsafePath
 from statemgr.model import Snapshot
 from statemgr.store.base import LockHolder, OpenedTrace
 from statemgr.store.locking import HeldLock
@@ -79,7 +79,10 @@ class FileLock:
         layout = self.store.layout
         folder = layout.traces_dir(self.name)
         try:
-            path = new_trace_file(folder, command)
+            path = new_trace_file(folder, command, layout.relative(folder))
+        except UnsafePath as unsafe:  # a link at traces/: its own message and fix
+            unsafe.env = self.name
+            raise
         except OSError as error:
             where = layout.relative(folder)
             raise StorageError(where, "create a trace file in", error, env=self.name) from None

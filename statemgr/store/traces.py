@@ -50,10 +50,13 @@ def write_copied_trace(traces_dir: Path, run: str, command: str, data: bytes) ->
     return path
 
 
-def new_trace_file(traces_dir: Path, command: str) -> Path:
-    """Create a new, empty trace file for ``command`` in ``traces_dir`` (0700 / 0600)."""
+def new_trace_file(traces_dir: Path, command: str, shown: str | None = None) -> Path:
+    """Create a new, empty trace file for ``command`` in ``traces_dir`` (0700 / 0600).
+
+    ``shown``: the folder as messages name it (``UnsafePath`` for a link at traces/).
+    """
     make_workspace_folder(traces_dir.parent)  # data/NAME (the PostgreSQL store keeps none)
-    ensure_folder(traces_dir, str(traces_dir))
+    ensure_folder(traces_dir, (shown or str(traces_dir)).rstrip("/") + "/")
     safe_command = _UNSAFE.sub("_", command) or "command"
     now = datetime.now(UTC)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND

@@ -347,3 +347,49 @@ def test_tls_with_sslmode_require(workdir: Path, postgres_server: Cluster, pg_sc
     for argv in (["create", str(config)], ["provision", "web"], ["status", "web"]):
         assert sm(workdir, url, *argv).code == 0
     assert sm(workdir, postgres_server.url + "?sslmode=disable", "list").code == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "pool_size", "code", "said"),
+    [
+        ("transaction", 1, 7, "a connection pooler in transaction mode"),
+        ("session", 2, 4, "is locked by 'provision'"),
+    ],
+)
+def test_behind_pgbouncer_only_session_pooling_is_used(
+    machines: tuple[Path, Path],
+    postgres_server: Cluster,
+    pg_schema: str,
+    tmp_path: Path,
+    mode: str,
+    pool_size: int,
+    code: int,
+    said: str,
+) -> None:
+    from postgres_cluster import PGBOUNCER, start_pgbouncer, stop_pgbouncer
+
+    if not Path(PGBOUNCER).exists():
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    url, pid, _folder = start_pgbouncer(postgres_server, mode, pool_size)
+    first, second = machines
+    marker, release = tmp_path / "started", tmp_path / "release"
+    config = waiting_config(first, marker, release)
+    assert sm(first, postgres_server.url, "create", str(config)).code == 0  # tables made
+    holder = subprocess.Popen(
+        [str(STATEMGR), "--store", url, "provision", "web"],
+        cwd=first,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(marker.exists, 30, "the step to start")
+        other = sm(second, url, "configure", "web")
+        assert other.code == code, other
+        assert said in other.err
+    finally:
+        release.touch()
+        holder.communicate(timeout=60)
+        stop_pgbouncer(pid)
+    assert holder.returncode == 0
