@@ -58,7 +58,7 @@ def one_run(
     for name in names:
         store.create(sample_snapshot(name))
         snapshot = store.load(name)
-        before[name] = (snapshot.revision, len(snapshot.history))
+        before[name] = (snapshot.revision, len(store.history(name)))
     per_worker = total // processes
     context = multiprocessing.get_context("fork")
     start = context.Event()
@@ -85,14 +85,15 @@ def one_run(
     expected_per_name = per_worker * processes if shared else per_worker
     for name in names:
         snapshot = store.load(name)
+        transitions = store.history(name)
         revision, history = before[name]
         grew = snapshot.revision - revision
-        lines = len(snapshot.history) - history
+        lines = len(transitions) - history
         if grew != expected_per_name or lines != expected_per_name:
             problems.append(
                 f"{name}: revision +{grew}, history +{lines}, expected +{expected_per_name}"
             )
-        by_worker = Counter(line.command for line in snapshot.history[history:])
+        by_worker = Counter(line.command for line in transitions[history:])
         for tag, count in by_worker.items():
             if count != per_worker:
                 problems.append(f"{name}: {tag} has {count} history lines, made {per_worker}")

@@ -38,6 +38,9 @@ class Layout:
     def state_file(self, name: str) -> Path:
         return self.data_dir(name) / "state.json"
 
+    def history_file(self, name: str) -> Path:
+        return self.data_dir(name) / "history.jsonl"
+
     def lock_file(self, name: str) -> Path:
         return self.data_dir(name) / "state.lock"
 

@@ -12,8 +12,9 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
@@ -58,6 +59,23 @@ def _adds_defaulted_fields(document: Document) -> Document:
     return document
 
 
+# The schema version that moved the history out of state.json (into history.jsonl).
+HISTORY_MOVED_OUT = 4
+
+
+def _history_moves_out(document: Document) -> Document:
+    """State.json keeps its latest transition, which records the revision that wrote it
+    (for a transition of an older file: that file's revision, the latest it is known at).
+
+    Document to document: the file store moves the rest of the history into history.jsonl
+    itself, on the next write (``legacy_history``).
+    """
+    history = document.pop("history", None)
+    if isinstance(history, list) and history and isinstance(history[-1], dict):
+        document["latest"] = {**history[-1], "revision": document.get("revision")}
+    return document
+
+
 # MIGRATIONS[n] turns a version-n document into a version-(n + 1) document.
 MIGRATIONS: dict[int, Migration] = {
     # 2: failure.completed_steps and operation.completed_steps (what --resume skips), and
@@ -66,6 +84,8 @@ MIGRATIONS: dict[int, Migration] = {
     # 3: the environment's outputs; steps' retries and retry_delay; the check steps
     # (environment.phases.check) and failure phase "check".
     2: _adds_defaulted_fields,
+    # 4: the history moves to history.jsonl; state.json keeps its latest transition.
+    3: _history_moves_out,
 }
 
 
@@ -147,8 +167,8 @@ def dumps(snapshot: Snapshot) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
-def migrate(document: Document, source: str) -> Document:
-    """Bring a document of an older schema version up to ``SCHEMA_VERSION``."""
+def migrate(document: Document, source: str, up_to: int | None = None) -> Document:
+    """Bring a document of an older schema version up to ``SCHEMA_VERSION`` (or ``up_to``)."""
     version = document.get("schema_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise StateFileUnreadable(
@@ -157,7 +177,7 @@ def migrate(document: Document, source: str) -> Document:
         )
     if version > SCHEMA_VERSION:
         raise NewerSchema(source, found=version, supported=SCHEMA_VERSION)
-    while version < SCHEMA_VERSION:
+    while version < (SCHEMA_VERSION if up_to is None else up_to):
         step = MIGRATIONS.get(version)
         if step is None:
             raise StateFileUnreadable(source, [f"no migration from schema_version {version}"])
@@ -173,15 +193,67 @@ def from_document(document: object, source: str = "<document>") -> Snapshot:
         raise StateFileUnreadable(
             source, [f"expected a JSON object at the top, got {type(document).__name__}"]
         )
-    current = migrate(document, source)
+    version = document.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version < HISTORY_MOVED_OUT:
+        document = migrate(document, source, up_to=HISTORY_MOVED_OUT - 1)
+        # An older file's history is checked as it always was, then moved out of it.
+        _structured(document.get("history", []), tuple[Transition, ...], source, "$.history")
+    return _structured(migrate(document, source), Snapshot, source, "$")
+
+
+_T = TypeVar("_T")
+
+
+def _structured(document: object, kind: type[_T], source: str, path: str) -> _T:
+    """``document`` structured as ``kind``; every problem in one ``StateFileUnreadable``."""
     try:
-        snapshot: Snapshot = _converter.structure(current, Snapshot)
+        found: _T = _converter.structure(document, kind)
     except cattrs.BaseValidationError as invalid:
-        problems = cattrs.transform_error(invalid, path="$", format_exception=_describe)
+        problems = cattrs.transform_error(invalid, path=path, format_exception=_describe)
         raise StateFileUnreadable(source, problems) from None
     except (ValueError, TypeError, KeyError, AttributeError) as invalid:
         raise StateFileUnreadable(source, [f"{type(invalid).__name__}: {invalid}"]) from None
-    return snapshot
+    return found
+
+
+def legacy_history(document: object, source: str) -> tuple[Transition, ...] | None:
+    """The history held in a state document older than ``HISTORY_MOVED_OUT``, oldest
+    first, each transition with the document's revision; None for a newer document (its
+    history is in history.jsonl). Checked as strictly as the rest of a state file."""
+    if not isinstance(document, dict):
+        return None
+    version = document.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    if version >= HISTORY_MOVED_OUT:
+        return None
+    older = migrate(document, source, up_to=HISTORY_MOVED_OUT - 1)
+    history = _structured(older.get("history", []), tuple[Transition, ...], source, "$.history")
+    revision = older.get("revision")
+    known = revision if isinstance(revision, int) and not isinstance(revision, bool) else None
+    return tuple(attrs.evolve(line, revision=known) for line in history)
+
+
+def transition_line(line: Transition) -> bytes:
+    """A line of history.jsonl: ``line`` as one JSON object (the keys of state.json's
+    ``latest``), UTF-8, ending in a newline."""
+    document = _converter.unstructure(line)
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - a dependency, but json does the same
+        pass
+    else:
+        try:
+            return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # a lone surrogate, an int over 64 bits: json writes those
+            pass
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+def transition_from_document(document: object, source: str) -> Transition:
+    """A transition from a parsed line of history; every problem in a ``StateFileUnreadable``."""
+    return _structured(document, Transition, source, "$")
 
 
 def _parse_json(data: bytes | str, source: str) -> object:

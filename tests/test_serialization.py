@@ -55,12 +55,18 @@ def _walk(snapshot: Snapshot, steps: list[tuple[str, StateName, str]], **last: A
             target, event, command, pid=200 + index, host="ops-1",
             at=T0 + timedelta(minutes=index), **extra,
         )  # fmt: skip
-    return attrs.evolve(snapshot, revision=len(snapshot.history))
+    return _recorded(snapshot, 1 + len(steps))
+
+
+def _recorded(snapshot: Snapshot, revision: int) -> Snapshot:
+    """``snapshot`` as saved at ``revision`` with its latest transition (as a store does)."""
+    latest = attrs.evolve(snapshot.latest, revision=revision)
+    return attrs.evolve(snapshot, revision=revision, latest=latest)
 
 
 def _created() -> Snapshot:
     created = new_snapshot(sample_environment(), "create", pid=100, host="ops-1", at=T0)
-    return attrs.evolve(created, lineage=LINEAGE, revision=1)
+    return attrs.evolve(_recorded(created, 1), lineage=LINEAGE)
 
 
 def healthy_running() -> Snapshot:
@@ -101,10 +107,8 @@ def release_failed_resumable() -> Snapshot:
     )
     steps = [*HAPPY_PATH[:5], ("release_failed", StateName.release_failed, "release")]
     snapshot = _walk(_created(), steps, failure=failure)
-    history = list(snapshot.history)
-    for index in (5, 6):
-        history[index] = attrs.evolve(history[index], vars={"version": "1.4.2", "REGION": "é"})
-    return attrs.evolve(snapshot, history=tuple(history))
+    latest = attrs.evolve(snapshot.latest, vars={"version": "1.4.2", "REGION": "é"})
+    return attrs.evolve(snapshot, latest=latest)
 
 
 def running_with_outputs() -> Snapshot:
@@ -173,7 +177,7 @@ def test_the_golden_format_has_the_contracts_fields() -> None:
     assert document["schema_version"] == serialization.SCHEMA_VERSION
     assert set(document) >= {
         "schema_version", "lineage", "revision", "environment", "state", "operation",
-        "created_at", "updated_at", "history",
+        "created_at", "updated_at", "latest",
     }  # fmt: skip
     assert set(document["environment"]) >= {"name", "ssh", "data_dir", "build_dir", "phases"}
     assert document["state"]["name"] == "provision_failed"
@@ -181,16 +185,18 @@ def test_the_golden_format_has_the_contracts_fields() -> None:
         "phase", "failed_step", "error_kind", "message", "exit_code", "trace_file",
         "started_at", "failed_at", "completed_steps",
     }  # fmt: skip
-    assert [entry["from"] for entry in document["history"]] == [None, "created", "provisioning"]
-    assert set(document["history"][0]) >= {"at", "from", "to", "event", "command", "pid", "host"}
-    assert document["history"][-1]["failed_step"] == "tofu_apply"
+    assert "history" not in document  # schema 4: in history.jsonl
+    latest = document["latest"]
+    assert set(latest) >= {"at", "from", "to", "event", "command", "pid", "host", "revision"}
+    assert (latest["from"], latest["to"]) == ("provisioning", "provision_failed")
+    assert latest["failed_step"] == "tofu_apply" and latest["revision"] == document["revision"]
     assert datetime.fromisoformat(document["updated_at"]).utcoffset() is not None
     in_flight = json.loads((GOLDEN / "configuring_in_flight.json").read_bytes())
     assert set(in_flight["operation"]) == {
         "command", "phase", "step", "pid", "host", "started_at", "trace_file",
         "completed_steps",
     }  # fmt: skip
-    assert "vars" not in document["history"][0]  # only a command with --var values has any
+    assert "vars" not in latest  # only a command with --var values has any
 
 
 # --- strategies for the model --------------------------------------------------------------
@@ -277,6 +283,7 @@ transitions = st.builds(
     host=texts,
     failed_step=st.none() | identifiers,
     vars=st.dictionaries(st.text("ABCxyz_019", min_size=1, max_size=6), texts, max_size=3),
+    revision=st.none() | st.integers(min_value=1, max_value=2**40),
 )
 
 
@@ -289,8 +296,8 @@ output_values = st.dictionaries(
 
 @st.composite
 def snapshots(draw: st.DrawFn, state: StateName, with_extras: bool) -> Snapshot:
-    """A snapshot in ``state``; ``with_extras``: an operation, history, a destroy failure
-    and outputs."""
+    """A snapshot in ``state``; ``with_extras``: an operation, a destroy failure and
+    outputs."""
     failure = draw(failures) if state.is_failed else None
     return Snapshot(
         lineage=draw(st.uuids()),
@@ -299,19 +306,19 @@ def snapshots(draw: st.DrawFn, state: StateName, with_extras: bool) -> Snapshot:
         state=State(state, failure),
         created_at=draw(aware_datetimes),
         updated_at=draw(aware_datetimes),
+        latest=draw(transitions),
         operation=draw(operations) if with_extras else None,
-        history=tuple(draw(st.lists(transitions, min_size=1, max_size=4))) if with_extras else (),
         destroy_failure=draw(failures) if with_extras else None,
         outputs=draw(output_values) if with_extras else {},
     )
 
 
-@pytest.mark.parametrize("with_extras", [False, True], ids=["bare", "with-history-operation"])
+@pytest.mark.parametrize("with_extras", [False, True], ids=["bare", "with-operation-failures"])
 @pytest.mark.parametrize("state", list(StateName))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_state_round_trips(state: StateName, with_extras: bool, data: st.DataObject) -> None:
-    """Tried: random snapshots in each state, with and without operation/history/failures."""
+    """Tried: random snapshots in each state, with and without operation and failures."""
     snapshot = data.draw(snapshots(state, with_extras))
     written = dumps(snapshot)
     assert loads(written) == snapshot
@@ -417,13 +424,13 @@ def _changed(edit: str) -> bytes:
         "unknown phase": lambda: failure.update(phase="deploy"),
         "unknown error kind": lambda: failure.update(error_kind="oops"),
         "naive created_at": lambda: document.update(created_at="2026-11-29T13:00:00"),
-        "naive history time": lambda: document["history"][1].update(at="2026-11-29T13:01:00"),
+        "naive history time": lambda: document["latest"].update(at="2026-11-29T13:01:00"),
         "number as name": lambda: document["environment"].update(name=5),
         "number as message": lambda: failure.update(message=1),
-        "number as host": lambda: document["history"][0].update(host=3.5),
+        "number as host": lambda: document["latest"].update(host=3.5),
         "bool as revision": lambda: document.update(revision=True),
         "bool as port": lambda: document["environment"]["ssh"].update(port=True),
-        "bool as pid": lambda: document["history"][0].update(pid=False),
+        "bool as pid": lambda: document["latest"].update(pid=False),
         "string as revision": lambda: document.update(revision="4"),
         "float as exit_code": lambda: failure.update(exit_code=1.5),
         "extra top-level key": lambda: document.update(comment="hi"),
@@ -431,14 +438,14 @@ def _changed(edit: str) -> bytes:
             shell=True
         ),
         "extra failure key": lambda: failure.update(retries=2),
-        "extra history key": lambda: document["history"][0].update(user="root"),
+        "extra history key": lambda: document["latest"].update(user="root"),
         "missing state": lambda: document.pop("state"),
         "missing failure": lambda: document["state"].pop("failure"),
         "failure on a healthy state": lambda: document["state"].update(name="provisioned"),
         "bad lineage": lambda: document.update(lineage="not-a-uuid"),
         "bad environment name": lambda: document["environment"].update(name="../etc"),
         "empty run list": lambda: document["environment"]["phases"]["provision"][0].update(run=[]),
-        "history not a list": lambda: document.update(history={"0": None}),
+        "history not a list": lambda: document.update(latest=[None]),
     }
     edits[edit]()
     return json.dumps(document).encode()
@@ -476,13 +483,13 @@ def test_every_bad_field_is_listed_with_its_path() -> None:
     document = json.loads((GOLDEN / "provision_failed.json").read_bytes())
     document["revision"] = True
     document["state"]["failure"]["error_kind"] = "oops"
-    document["history"][2]["at"] = "2026-11-29T13:00:00"
+    document["latest"]["at"] = "2026-11-29T13:00:00"
     outcome = only_unreadable(json.dumps(document))
     assert isinstance(outcome, StateFileUnreadable)
     text = "\n".join(outcome.problems)
     assert "$.revision" in text
     assert "$.state.failure.error_kind" in text
-    assert "$.history[2].at" in text
+    assert "$.latest.at" in text
 
 
 @pytest.mark.parametrize("ahead", [1, 2, 10**6])
@@ -530,19 +537,17 @@ CURRENT = serialization.SCHEMA_VERSION
 
 
 def _as_old_version(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot as a hypothetical current version that named history's "from"
+    """The snapshot as a hypothetical current version that named a transition's "from"
     "from_state" (a hypothetical next version renames it)."""
     document = to_document(snapshot)
-    for line in document["history"]:
-        line["from_state"] = line.pop("from")
+    document["latest"]["from_state"] = document["latest"].pop("from")
     return document
 
 
 def _rename_from_state(document: dict[str, Any]) -> dict[str, Any]:
-    history = [dict(line) for line in document["history"]]
-    for line in history:
-        line["from"] = line.pop("from_state")
-    return {**document, "history": history}
+    latest = dict(document["latest"])
+    latest["from"] = latest.pop("from_state")
+    return {**document, "latest": latest}
 
 
 def test_a_registered_migration_reads_an_older_document(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -570,7 +575,7 @@ def test_a_registered_migration_reads_an_older_document(monkeypatch: pytest.Monk
     migrated = loads(json.dumps(old))
     assert calls == [CURRENT]
     assert migrated == attrs.evolve(provision_failed(), schema_version=CURRENT + 1)
-    assert old["history"][0]["from_state"] is None  # the caller's document is not changed
+    assert old["latest"]["from_state"] == "provisioning"  # the caller's document is unchanged
 
     current = to_document(attrs.evolve(provision_failed(), schema_version=CURRENT + 1))
     assert from_document(current) == attrs.evolve(provision_failed(), schema_version=CURRENT + 1)
@@ -601,4 +606,4 @@ def test_migrations_run_in_order_up_to_the_current_version(
 def test_every_older_version_has_its_migration() -> None:
     """Tried: the real registry: one step from each version before the current one."""
     assert sorted(serialization.MIGRATIONS) == list(range(1, CURRENT))
-    assert CURRENT == 3
+    assert CURRENT == 4

@@ -89,9 +89,9 @@ def test_random_bytes_only_raise_the_statemgr_error(data: bytes) -> None:
         summary(data)
 
 
-def test_the_trade_off_a_broken_history_line_is_seen_by_loads_not_by_summary() -> None:
+def test_the_trade_off_a_broken_latest_transition_is_seen_by_loads_not_by_summary() -> None:
     """Documented in docs/state-file.md: `list` shows it, `status` reports exit 6."""
-    data = _edited(GOLDEN[0], lambda d: d["history"][0].update(pid="not a pid"))
+    data = _edited(GOLDEN[0], lambda d: d["latest"].update(pid="not a pid"))
     assert summary(data).state is loads(GOLDEN[0].read_bytes()).state.name
     with pytest.raises(StateFileUnreadable):
         loads(data)

@@ -20,10 +20,10 @@ def store_command(arguments: argparse.Namespace, console: Console) -> int:
     target = open_store(target_spec, layout)
     into = shown_spec(target_spec)
 
-    def copied(snapshot: Snapshot, traces: int) -> None:
+    def copied(snapshot: Snapshot, transitions: int, traces: int) -> None:
         console.info(
             f"copied environment '{snapshot.name}' (revision {snapshot.revision}, "
-            f"{len(snapshot.history)} transitions, {traces} traces) to {into}"
+            f"{transitions} transitions, {traces} traces) to {into}"
         )
 
     done = copy_environments(

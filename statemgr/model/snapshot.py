@@ -1,4 +1,4 @@
-"""The snapshot of an environment: its state, the operation in flight, and its history."""
+"""The snapshot of an environment: its state, the operation in flight, its latest transition."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import attrs
 from machines.names import Event, Phase, StateName
 from statemgr.model.environment import Environment
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 PHASE_START_EVENTS: dict[Phase, Event] = {
     Phase.provision: Event.start_provisioning,
@@ -113,7 +113,11 @@ class Operation:
 
 @attrs.frozen
 class Transition:
-    """One line of history. ``event`` is a lifecycle event, ``create`` or ``destroy_failed``."""
+    """One line of history. ``event`` is a lifecycle event, ``create`` or ``destroy_failed``.
+
+    ``revision`` is the revision of the state file that recorded it: None until the store
+    writes it (the store appends a transition to the history when it sets it).
+    """
 
     at: datetime
     from_state: StateName | None
@@ -125,11 +129,16 @@ class Transition:
     failed_step: str | None = None
     # The command's --var values (not secrets: they are recorded here).
     vars: dict[str, str] = attrs.field(factory=dict, hash=False)
+    revision: int | None = None
 
 
 @attrs.frozen
 class Snapshot:
-    """Everything statemgr knows about one environment, as stored in state.json."""
+    """Everything statemgr knows about one environment, as stored in state.json.
+
+    ``latest`` is the last transition; the store keeps every transition in the history
+    (``Store.history``), so that a save costs the same however long that history is.
+    """
 
     lineage: uuid.UUID
     revision: int
@@ -137,8 +146,8 @@ class Snapshot:
     state: State
     created_at: datetime
     updated_at: datetime
+    latest: Transition
     operation: Operation | None = None
-    history: tuple[Transition, ...] = ()
     destroy_failure: Failure | None = None
     # What the steps handed on ($STATEMGR_OUTPUT, a Python step's dict): {outputs.KEY}.
     outputs: dict[str, str] = attrs.field(factory=dict, hash=False)
@@ -175,7 +184,7 @@ class Snapshot:
     @property
     def since(self) -> datetime:
         """The time of the last transition."""
-        return self.history[-1].at if self.history else self.created_at
+        return self.latest.at
 
     @property
     def details(self) -> str:
@@ -207,10 +216,11 @@ class Snapshot:
         at: datetime | None = None,
         variables: dict[str, str] | None = None,
     ) -> Snapshot:
-        """This snapshot moved to ``to``, with the transition appended to the history.
+        """This snapshot moved to ``to``; the transition is its ``latest``.
 
-        The revision is left as it is: the store sets the next one when it saves. A
-        destroyed environment has no outputs any more.
+        The revision is left as it is: the store sets the next one when it saves, and
+        appends the transition to the history then. A destroyed environment has no
+        outputs any more.
         """
         when = at or utc_now()
         line = Transition(
@@ -228,7 +238,7 @@ class Snapshot:
             self,
             state=State(to, failure if to.is_failed else None),
             operation=operation,
-            history=(*self.history, line),
+            latest=line,
             destroy_failure=None,
             updated_at=when,
             outputs={} if to is StateName.destroyed else self.outputs,
@@ -237,7 +247,7 @@ class Snapshot:
 
 @attrs.frozen
 class SnapshotSummary:
-    """What ``list`` shows of a snapshot, read without structuring its whole history."""
+    """What ``list`` shows of a snapshot, read without structuring the whole snapshot."""
 
     name: str
     state: StateName
@@ -255,7 +265,7 @@ def interrupted(state: StateName, operation: Operation | None, held: bool) -> bo
 def new_snapshot(
     environment: Environment, command: str, pid: int, host: str, at: datetime | None = None
 ) -> Snapshot:
-    """A fresh snapshot in ``created`` with its creation as the first history line."""
+    """A fresh snapshot in ``created``; its creation is its latest (and first) transition."""
     when = at or utc_now()
     return Snapshot(
         lineage=uuid.uuid4(),
@@ -264,16 +274,14 @@ def new_snapshot(
         state=State(StateName.created),
         created_at=when,
         updated_at=when,
-        history=(
-            Transition(
-                at=when,
-                from_state=None,
-                to=StateName.created,
-                event="create",
-                command=command,
-                pid=pid,
-                host=host,
-            ),
+        latest=Transition(
+            at=when,
+            from_state=None,
+            to=StateName.created,
+            event="create",
+            command=command,
+            pid=pid,
+            host=host,
         ),
     )
 

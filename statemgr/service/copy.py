@@ -24,11 +24,11 @@ def copy_environments(
     names: Sequence[str] = (),
     *,
     lock_timeout: float = 0.0,
-    copied: Callable[[Snapshot, int], None] | None = None,
+    copied: Callable[[Snapshot, int, int], None] | None = None,
 ) -> list[Snapshot]:
     """Copy ``names`` (all of the source's when empty); the snapshots copied, in order.
 
-    ``copied(snapshot, traces)`` is called after each environment.
+    ``copied(snapshot, transitions, traces)`` is called after each environment.
     """
     wanted = [EnvironmentName(name) for name in names] or source.names()
     for name in wanted:
@@ -44,21 +44,22 @@ def copy_environments(
         )
     done = []
     for name in wanted:
-        snapshot, traces = _copy_one(source, target, name, lock_timeout)
+        snapshot, transitions, traces = _copy_one(source, target, name, lock_timeout)
         done.append(snapshot)
         if copied is not None:
-            copied(snapshot, traces)
+            copied(snapshot, transitions, traces)
     return done
 
 
-def _copy_one(source: Store, target: Store, name: str, timeout: float) -> tuple[Snapshot, int]:
+def _copy_one(source: Store, target: Store, name: str, timeout: float) -> tuple[Snapshot, int, int]:
     with source.lock(name, COMMAND, timeout) as held:
         snapshot = held.load()
+        history = source.history(name)
         runs = source.runs(name)
         with target.lock(name, COMMAND, timeout, create=True) as into:
-            into.import_snapshot(snapshot)
+            into.import_snapshot(snapshot, history)
             for run in runs:
                 pieces: list[bytes] = []
                 copy_trace(source, name, run.run, pieces.append)
                 into.import_trace(run.run, run.command, b"".join(pieces))
-    return snapshot, len(runs)
+    return snapshot, len(history), len(runs)

@@ -309,7 +309,7 @@ def drive(run: CommandRun, event: Event, phase: Phase) -> Snapshot:
     except Signalled as signalled:
         with run.guard.deferred():
             record_interruption(run, signalled.signal_number)
-        step = run.snapshot.history[-1].failed_step if phase is not Phase.destroy else None
+        step = run.snapshot.latest.failed_step if phase is not Phase.destroy else None
         raise Interrupted(run.name, signalled.signal_number, phase.value, step) from None
     return run.snapshot
 

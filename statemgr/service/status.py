@@ -122,6 +122,7 @@ def transition_json(line: Transition) -> dict[str, Any]:
         entry["failed_step"] = line.failed_step
     if line.vars:
         entry["vars"] = dict(line.vars)
+    entry["revision"] = line.revision
     return entry
 
 

@@ -21,6 +21,16 @@ TRACE_CHUNK = 1 << 20
 """The most ``read_trace`` returns by default (1 MiB): read a long trace in pieces."""
 
 
+def recorded(snapshot: Snapshot, revision: int) -> Snapshot:
+    """``snapshot`` as a store writes it at ``revision``. A latest transition that is not in
+    the history yet (its revision None) is recorded at that revision: the store appends it
+    to the history in the same write. A save that only records progress appends nothing."""
+    latest = snapshot.latest
+    if latest.revision is None:
+        latest = attrs.evolve(latest, revision=revision)
+    return attrs.evolve(snapshot, revision=revision, latest=latest)
+
+
 @attrs.frozen
 class LockHolder:
     """Who holds an environment's lock: written by the holder right after acquiring it.
@@ -91,9 +101,10 @@ class EnvironmentLock(Protocol):
         """Remove the environment's data (state, history, traces)."""
         ...
 
-    def import_snapshot(self, snapshot: Snapshot) -> Snapshot:
-        """Store a new environment's ``snapshot`` as it is (revision, lineage, times and
-        history): ``store copy``. ``EnvironmentExists`` when the name has a state."""
+    def import_snapshot(self, snapshot: Snapshot, history: tuple[Transition, ...]) -> Snapshot:
+        """Store a new environment's ``snapshot`` as it is (revision, lineage, times) and
+        its ``history`` (oldest first, ``snapshot.latest`` last): ``store copy``.
+        ``EnvironmentExists`` when the name has a state."""
         ...
 
     def import_trace(self, run: str, command: str, data: bytes) -> None:

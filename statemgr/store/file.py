@@ -59,7 +59,7 @@ from statemgr.store.atomic import (
     replace_file,
     sync_folder,
 )
-from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
+from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder, recorded
 from statemgr.store.holders import live_holder
 from statemgr.store.reader import loads, summary
 
@@ -156,7 +156,15 @@ class FileStore:
         return snapshot, OnDisk.of(snapshot, data)
 
     def history(self, name: str) -> tuple[Transition, ...]:
-        return self.load(name).history
+        """state.json first (its revision, and an older file's own history), then
+        history.jsonl up to that revision."""
+        from statemgr.store.history_file import history_of
+
+        checked = _checked(name)
+        path = self.layout.state_file(checked)
+        data = self._read(checked, path)
+        snapshot = self._parse(checked, path, data)
+        return history_of(self.layout, checked, data, snapshot.revision)
 
     def names(self) -> builtins.list[str]:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]
@@ -194,14 +202,19 @@ class FileStore:
 
     def create_known(self, snapshot: Snapshot) -> tuple[Snapshot, OnDisk]:
         """``create``, and what state.json now holds (for the next ``save``'s check)."""
-        return self.write_new(attrs.evolve(snapshot, revision=1))
+        written = recorded(snapshot, 1)
+        return self.write_new(written, (written.latest,))
 
-    def write_new(self, written: Snapshot) -> tuple[Snapshot, OnDisk]:
-        """Store ``written`` as it is (revision, lineage, times) as a new environment;
-        what was written, and what state.json now holds."""
+    def write_new(
+        self, written: Snapshot, history: tuple[Transition, ...]
+    ) -> tuple[Snapshot, OnDisk]:
+        """Store ``written`` as it is (revision, lineage, times) as a new environment, with
+        its ``history``; what was written, and what state.json now holds."""
         name = _checked(written.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
-        from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
+        # cattrs: imported by the writes, not needed by the reading commands
+        from statemgr.serialization import dumps, transition_line
+        from statemgr.store.history_file import start_history
 
         data = dumps(written)
         with self._storage_errors(name, target, "write"):
@@ -210,7 +223,15 @@ class FileStore:
                 if target.exists():
                     raise EnvironmentExists(name)
                 remove_stale_temps(folder)
-                replace_file(target, data, folder_fd)
+                lines = b"".join(map(transition_line, history))
+                start_history(self.layout, name, lines, folder_fd)
+                try:
+                    replace_file(target, data, folder_fd)
+                except BaseException:  # no state: no environment, so no history either
+                    if not target.exists():
+                        with contextlib.suppress(OSError):
+                            os.unlink(self.layout.history_file(name))
+                    raise
         return written, OnDisk.of(written, data)
 
     def save(self, snapshot: Snapshot) -> Snapshot:
@@ -224,15 +245,19 @@ class FileStore:
         was written, and what state.json now holds."""
         name = _checked(snapshot.environment.name)
         folder, target = self.layout.data_dir(name), self.layout.state_file(name)
-        from statemgr.serialization import dumps  # cattrs: not needed by the reading commands
+        from statemgr.serialization import dumps, transition_line  # cattrs: writes only
+        from statemgr.store.history_file import before_save
 
-        written = attrs.evolve(snapshot, revision=snapshot.revision + 1)
+        written = recorded(snapshot, snapshot.revision + 1)
         data = dumps(written)
+        appended = written.latest is not snapshot.latest
+        line = transition_line(written.latest) if appended else b""
         with self._storage_errors(name, target, "write"):
             try:
                 with folder_guard(folder) as folder_fd:
-                    self._check_on_disk(name, target, snapshot, known)
+                    on_disk = self._check_on_disk(name, target, snapshot, known)
                     remove_stale_temps(folder)
+                    before_save(self.layout, name, on_disk, snapshot.revision, line, folder_fd)
                     replace_file(target, data, folder_fd)
             except FileNotFoundError:  # the folder or the state went away under us
                 raise RevisionConflict(name, snapshot.revision, None) from None
@@ -248,7 +273,11 @@ class FileStore:
         except FileNotFoundError:
             raise EnvironmentNotFound(checked, self._shown(folder)) from None
         with self._storage_errors(checked, folder, "remove"):
-            keep = {self.layout.state_file(checked).name, self.layout.lock_file(checked).name}
+            keep = {
+                self.layout.state_file(checked).name,
+                self.layout.history_file(checked).name,  # goes with the folder, after the state
+                self.layout.lock_file(checked).name,
+            }
             _remove_all_but(folder, keep)
             with folder_guard(folder) as folder_fd:
                 with contextlib.suppress(FileNotFoundError):
@@ -388,11 +417,12 @@ class FileStore:
 
     def _check_on_disk(
         self, name: EnvironmentName, target: Path, snapshot: Snapshot, known: OnDisk | None
-    ) -> None:
-        """Refuse a save unless the disk holds the revision and lineage the writer loaded."""
+    ) -> bytes:
+        """Refuse a save unless the disk holds the revision and lineage the writer loaded;
+        the bytes of state.json."""
         data = self._read_for_save(name, target, snapshot)
         if known == OnDisk.of(snapshot, data):  # byte for byte what this writer saw there
-            return
+            return data
         # The summary reads what this needs (and refuses garbage, a newer schema, another
         # environment's file) at a third of the cost of structuring the whole file.
         on_disk = self._summarize(name, target, data)
@@ -400,6 +430,7 @@ class FileStore:
             raise RevisionConflict(name, snapshot.revision, on_disk.revision)
         if on_disk.lineage != snapshot.lineage:
             raise LineageConflict(name, snapshot.lineage, on_disk.lineage, snapshot.revision)
+        return data
 
     def _read_for_save(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> bytes:
         try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from statemgr.errors import StatemgrError, StorageError, UnsafePath
-from statemgr.model import Snapshot
+from statemgr.model import Snapshot, Transition
 from statemgr.store.base import LockHolder, OpenedTrace
 from statemgr.store.locking import HeldLock
 from statemgr.store.traces import new_trace_file, write_copied_trace
@@ -61,9 +61,9 @@ class FileLock:
     def delete(self) -> None:
         self.store.delete(self.name)
 
-    def import_snapshot(self, snapshot: Snapshot) -> Snapshot:
+    def import_snapshot(self, snapshot: Snapshot, history: tuple[Transition, ...]) -> Snapshot:
         self._check(snapshot)
-        written, self.known = self.store.write_new(snapshot)
+        written, self.known = self.store.write_new(snapshot, history)
         return written
 
     def import_trace(self, run: str, command: str, data: bytes) -> None:

@@ -47,6 +47,13 @@ LEFT JOIN {s}.environments e ON e.name = %s
 WHERE m.key = 'layout_version'
 """
 
+_HISTORY = """
+SELECT h.position, h.revision, h.entry FROM {s}.history h
+JOIN {s}.environments e ON e.name = h.name
+WHERE h.name = %s AND (h.revision IS NULL OR h.revision <= e.revision)
+ORDER BY h.position
+"""
+
 _LIST = """
 SELECT e.name, e.state, e.updated_at, e.revision, e.lineage::text, e.schema_version,
        CASE WHEN e.operation IS NOT NULL OR e.schema_version <> %(current)s
@@ -99,7 +106,23 @@ class PostgresStore:
             raise
 
     def history(self, name: str) -> tuple[Transition, ...]:
-        return self.load(name).history
+        """The history rows up to the state's revision, oldest first (an entry written
+        before schema 4 has its revision in its row only)."""
+        import attrs
+
+        from statemgr.store.reader import transition
+
+        checked = EnvironmentName(name)
+        self.load(checked)  # the state first: a missing or unreadable one says so
+        rows = self._query(_HISTORY.format(s=self.schema), (checked,), "read", checked)
+        source = f"{self.database.where}/{checked} history"
+        found = []
+        for position, revision, entry in rows:
+            line = transition(entry.encode("utf-8"), f"{source} entry {position}")
+            if line.revision is None:
+                line = attrs.evolve(line, revision=revision)
+            found.append(line)
+        return tuple(found)
 
     def names(self) -> builtins.list[str]:
         sql = f"SELECT name FROM {self.schema}.environments ORDER BY name"

@@ -16,8 +16,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from statemgr.errors import (
     DatabaseError,
     EnvironmentExists,
@@ -27,9 +25,9 @@ from statemgr.errors import (
     StatemgrError,
     StorageError,
 )
-from statemgr.model import Snapshot
-from statemgr.serialization import dumps, loads, to_document
-from statemgr.store.base import LockHolder, OpenedTrace
+from statemgr.model import Snapshot, Transition
+from statemgr.serialization import dumps, loads, to_document, transition_line
+from statemgr.store.base import LockHolder, OpenedTrace, recorded
 from statemgr.store.postgres_connect import driver
 from statemgr.store.postgres_db import Database, database_errors, fetch_one, lock_lost
 from statemgr.store.postgres_traces import Shipper, row_params
@@ -55,8 +53,9 @@ WITH made AS (
 gone AS (DELETE FROM {s}.history h USING made WHERE h.name = made.name),
 added AS (
   INSERT INTO {s}.history (name, position, revision, entry)
-  SELECT made.name, e.position, %(revision)s, e.entry
-  FROM made, unnest(%(positions)s::integer[], %(entries)s::text[]) AS e(position, entry))
+  SELECT made.name, e.position, e.revision, e.entry
+  FROM made, unnest(%(positions)s::integer[], %(revisions)s::bigint[], %(entries)s::text[])
+    AS e(position, revision, entry))
 SELECT count(*) FROM made
 """
 
@@ -70,8 +69,9 @@ WITH saved AS (
   RETURNING name),
 added AS (
   INSERT INTO {s}.history (name, position, revision, entry)
-  SELECT saved.name, e.position, %(revision)s, e.entry
-  FROM saved, unnest(%(positions)s::integer[], %(entries)s::text[]) AS e(position, entry))
+  SELECT saved.name, e.position, e.revision, e.entry
+  FROM saved, unnest(%(positions)s::integer[], %(revisions)s::bigint[], %(entries)s::text[])
+    AS e(position, revision, entry))
 SELECT count(*) FROM saved
 """
 
@@ -83,13 +83,14 @@ SELECT count(*) FROM gone
 """
 
 
-def row_of(snapshot: Snapshot, known: int) -> dict[str, Any]:
-    """The columns of ``snapshot``'s row, and its history entries after the first ``known``."""
+def row_of(snapshot: Snapshot, known: int, lines: tuple[Transition, ...]) -> dict[str, Any]:
+    """The columns of ``snapshot``'s row, and ``lines`` as the history entries from
+    position ``known`` on."""
     import json
 
-    part = to_document(attrs.evolve(snapshot, history=snapshot.history[known:]))
+    part = to_document(snapshot)
     operation = part.get("operation")
-    entries = [json.dumps(entry, ensure_ascii=False) for entry in part.get("history", ())]
+    entries = [transition_line(line).decode("utf-8").rstrip("\n") for line in lines]
     return {
         "name": snapshot.environment.name,
         "lineage": str(snapshot.lineage),
@@ -100,6 +101,7 @@ def row_of(snapshot: Snapshot, known: int) -> dict[str, Any]:
         "operation": None if operation is None else json.dumps(operation, ensure_ascii=False),
         "document": dumps(snapshot).decode("utf-8"),
         "positions": list(range(known, known + len(entries))),
+        "revisions": [line.revision for line in lines],
         "entries": entries,
     }
 
@@ -124,7 +126,7 @@ class PostgresLock:
         self._name = name
         self.schema = database.schema
         self.shipper = Shipper(self.schema, name)
-        self._known: int | None = None  # history entries stored, once loaded or written
+        self._known: int | None = None  # history entries stored, once counted or written
         self._stop = threading.Event()
         self._io = threading.Lock()  # one statement at a time on the session
         self._watchdog: threading.Thread | None = None
@@ -145,27 +147,28 @@ class PostgresLock:
             row = fetch_one(self.connection, sql, (self.name,))
         if row is None:
             raise EnvironmentNotFound(self.name)
-        snapshot = loads(row[0], f"{self.database.where}/{self.name}")
-        self._known = len(snapshot.history)
-        return snapshot
+        return loads(row[0], f"{self.database.where}/{self.name}")
 
     def create(self, snapshot: Snapshot) -> Snapshot:
-        return self._insert(attrs.evolve(snapshot, revision=1))
+        written = recorded(snapshot, 1)
+        return self._insert(written, (written.latest,))
 
-    def import_snapshot(self, snapshot: Snapshot) -> Snapshot:
-        """Store ``snapshot`` as it is (revision, lineage, times): ``store copy``."""
-        return self._insert(snapshot)
+    def import_snapshot(self, snapshot: Snapshot, history: tuple[Transition, ...]) -> Snapshot:
+        """Store ``snapshot`` as it is (revision, lineage, times), and its history:
+        ``store copy``."""
+        return self._insert(snapshot, history)
 
     def save(self, snapshot: Snapshot) -> Snapshot:
         self._check(snapshot)
-        written = attrs.evolve(snapshot, revision=snapshot.revision + 1)
-        params = row_of(written, self._stored_history())
+        written = recorded(snapshot, snapshot.revision + 1)
+        appended = (written.latest,) if written.latest is not snapshot.latest else ()
+        params = row_of(written, self._stored_history(), appended)
         params.update(expected=snapshot.revision, backend=self.backend)
         with self._session("save the state of", kept=True):
             row = fetch_one(self.connection, _SAVE.format(s=self.schema), params)
         if not row or row[0] != 1:
             raise self._conflict(snapshot)
-        self._known = len(written.history)
+        self._known = self._stored_history() + len(params["entries"])
         self._ship()
         return written
 
@@ -243,14 +246,14 @@ class PostgresLock:
 
     # --- helpers --------------------------------------------------------------------
 
-    def _insert(self, snapshot: Snapshot) -> Snapshot:
+    def _insert(self, snapshot: Snapshot, history: tuple[Transition, ...]) -> Snapshot:
         self._check(snapshot)
-        params = row_of(snapshot, 0)
+        params = row_of(snapshot, 0, history)
         with self._session("create the state in", kept=True):
             row = fetch_one(self.connection, _CREATE.format(s=self.schema), params)
         if not row or row[0] != 1:
             raise EnvironmentExists(self.name)
-        self._known = len(snapshot.history)
+        self._known = len(params["entries"])
         return snapshot
 
     def _stored_history(self) -> int:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from statemgr.model import SCHEMA_VERSION, Snapshot, SnapshotSummary
-from statemgr.store.reader_generated import structure_snapshot
+from statemgr.model import SCHEMA_VERSION, Snapshot, SnapshotSummary, Transition
+from statemgr.store.reader_generated import structure_snapshot, structure_transition
 
 
 def _current(document: object) -> dict[str, Any]:
@@ -78,3 +78,13 @@ def summary(data: bytes, source: str) -> SnapshotSummary:
         from statemgr.serialization import summary as converter_summary
 
         return converter_summary(data, source)
+
+
+def transition(line: bytes, source: str) -> Transition:
+    """The transition in a line of history.jsonl (``serialization`` names what is wrong)."""
+    try:
+        return structure_transition(json.loads(line))
+    except Exception:
+        from statemgr.serialization import _parse_json, transition_from_document
+
+        return transition_from_document(_parse_json(line, source), source)

@@ -21,8 +21,8 @@ _SNAPSHOT_KEYS = frozenset(
         "state",
         "created_at",
         "updated_at",
+        "latest",
         "operation",
-        "history",
         "destroy_failure",
         "outputs",
         "schema_version",
@@ -39,6 +39,7 @@ _TRANSITION_KEYS = frozenset(
         "host",
         "failed_step",
         "vars",
+        "revision",
     }
 )
 _ENVIRONMENT_KEYS = frozenset({"name", "data_dir", "build_dir", "phases", "ssh", "config_file"})
@@ -73,10 +74,6 @@ _SSH_CREDENTIALS_KEYS = frozenset({"private_key", "public_key", "username", "por
 _STEP_KEYS = frozenset({"name", "run", "call", "cwd", "timeout", "env", "retries", "retry_delay"})
 
 
-def _tuple_transition(value: Any) -> Any:
-    return tuple([structure_transition(item) for item in values.json_array(value)])
-
-
 def _dict_str_str(value: Any) -> Any:
     found = {}
     for key, item in values.json_object(value).items():
@@ -100,12 +97,11 @@ def structure_snapshot(o: Any) -> Snapshot:
     given["created_at"] = values.aware_datetime(value, datetime)
     value = o["updated_at"]
     given["updated_at"] = values.aware_datetime(value, datetime)
+    value = o["latest"]
+    given["latest"] = structure_transition(value)
     if "operation" in o:
         value = o["operation"]
         given["operation"] = None if value is None else structure_operation(value)
-    if "history" in o:
-        value = o["history"]
-        given["history"] = _tuple_transition(value)
     if "destroy_failure" in o:
         value = o["destroy_failure"]
         given["destroy_failure"] = None if value is None else structure_failure(value)
@@ -142,6 +138,9 @@ def structure_transition(o: Any) -> Transition:
     if "vars" in o:
         value = o["vars"]
         given["vars"] = _dict_str_str(value)
+    if "revision" in o:
+        value = o["revision"]
+        given["revision"] = None if value is None else values.strict_int(value, int)
     return Transition(**given)
 
 

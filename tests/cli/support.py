@@ -31,7 +31,7 @@ FAILURE_KEYS = {
 }  # fmt: skip
 LOCK_KEYS = {"pid", "host", "command", "since"}
 LIST_KEYS = {"name", "state", "updated_at", "in_progress", "interrupted"}
-HISTORY_KEYS = {"at", "from", "to", "event", "command", "pid", "host"}
+HISTORY_KEYS = {"at", "from", "to", "event", "command", "pid", "host", "revision"}
 ERROR_KINDS = {
     "step_failed", "usage", "not_allowed", "locked", "not_found", "unreadable", "storage",
     "interrupted", "internal",

@@ -129,7 +129,7 @@ def test_the_full_disk_simulation_makes_saves_fail(tmp_path: Path) -> None:
         "'''console\n$ printf '[environment]\\nname = \"web\"\\n' > web.toml\n'''\n"
         "<!-- simulate: full-disk -->\n"
         "'''console\n$ statemgr create web.toml  # exit code 7\n...\n"
-        "statemgr: error: cannot write data/web/state.json: No space left on device<...>\n...\n"
+        "statemgr: error: cannot write data/web/history.jsonl: No space left on device<...>\n...\n"
         "'''\n"
     )
     run(example, tmp_path)

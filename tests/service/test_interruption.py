@@ -170,8 +170,8 @@ def test_sigkill_mid_step_leaves_it_interrupted_until_recover(
     assert failure is not None
     assert (failure.error_kind.value, failure.failed_step) == ("interrupted", "slow_apply")
     assert recovered.operation is None
-    assert recovered.history[-1].command == "recover"
-    assert recovered.history[-1].event == "provision_failed"
+    assert recovered.latest.command == "recover"
+    assert recovered.latest.event == "provision_failed"
     # It points at the dead command's trace, which holds what the step printed so far.
     assert failure.trace_file == report.snapshot.operation.trace_file
     assert failure.trace_file is not None and "-provision-" in failure.trace_file

@@ -76,10 +76,15 @@ def test_full_lifecycle_with_real_steps_records_every_transition(
     ]
     commands = [t.command for t in workspace.history("web")]
     assert commands[1:3] == ["provision", "provision"] and commands[-1] == "destroy"
-    # On disk too: the file holds the same history, and every save bumped the revision.
+    # On disk too: a line a transition in history.jsonl, and every save bumped the revision
+    # (steps save their progress too: more revisions than transitions).
+    history = workspace.layout.history_file("web").read_text().splitlines()
+    lines = [json.loads(line) for line in history]
+    assert [line["event"] for line in lines] == [event for _, _, event in path]
+    assert [line["revision"] for line in lines] == sorted({line["revision"] for line in lines})
     document = json.loads(workspace.layout.state_file("web").read_text())
-    assert [line["to"] for line in document["history"]][-1] == "destroyed"
-    assert document["revision"] == final.revision > 9
+    assert document["latest"] == lines[-1] and document["latest"]["to"] == "destroyed"
+    assert document["revision"] == final.revision == lines[-1]["revision"] > len(lines)
 
 
 def test_deploy_runs_the_remaining_phases_in_one_command(
@@ -89,7 +94,7 @@ def test_deploy_runs_the_remaining_phases_in_one_command(
     workspace.provision("web")
     snapshot = workspace.deploy("web")
     assert snapshot.state.name is StateName.running
-    deploy_lines = [t.event for t in snapshot.history if t.command == "deploy"]
+    deploy_lines = [t.event for t in workspace.history("web") if t.command == "deploy"]
     assert deploy_lines == [
         "start_configuring",
         "configured",
@@ -161,8 +166,9 @@ def test_a_failing_step_records_the_failure_and_stops_the_phase(
     assert "some output" in trace and "cannot reach host 10.0.0.1" in trace
     assert "exit" in trace and "3" in trace
 
-    last = snapshot.history[-1]
+    last = snapshot.latest
     assert (last.event, last.failed_step) == ("configure_failed", "broken")
+    assert workspace.history("web")[-1] == last
     # The phase may be retried (it fails the same way again); release is refused.
     assert snapshot.allowed_commands() == ("configure", "deploy", "destroy")
     assert failure.completed_steps == ("ok_first",)
@@ -233,7 +239,8 @@ def test_destroy_failure_keeps_the_state_and_is_recorded(
     assert snapshot.destroy_failure is not None
     assert snapshot.failure is snapshot.destroy_failure
     assert snapshot.destroy_failure.exit_code == 9
-    last = snapshot.history[-1]
+    last = snapshot.latest
+    assert workspace.history("web")[-1] == last
     assert (last.event, last.from_state, last.to, last.failed_step) == (
         "destroy_failed",
         StateName.provisioned,

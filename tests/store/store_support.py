@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from statemgr.layout import Layout
-from statemgr.model import Environment, Snapshot, StateName, Transition, new_snapshot
+from statemgr.model import Environment, Snapshot, StateName, Step, Transition, new_snapshot
 from statemgr.store import FileStore
 from statemgr.store.atomic import is_temp_name
 
@@ -30,7 +30,8 @@ def fresh_snapshot(name: str = "web") -> Snapshot:
 
 
 def with_line(snapshot: Snapshot, label: str, seconds: float = 1.0) -> Snapshot:
-    """``snapshot`` with one more history line whose command is ``label``."""
+    """``snapshot`` with one more transition (its latest, appended to the history when it
+    is saved) whose command is ``label``."""
     line = Transition(
         at=T0 + timedelta(seconds=seconds),
         from_state=snapshot.state.name,
@@ -40,15 +41,20 @@ def with_line(snapshot: Snapshot, label: str, seconds: float = 1.0) -> Snapshot:
         pid=os.getpid(),
         host="test-host",
     )
-    return attrs.evolve(snapshot, history=(*snapshot.history, line))
+    return attrs.evolve(snapshot, latest=line)
 
 
-def big_snapshot(snapshot: Snapshot, lines: int) -> Snapshot:
-    """``snapshot`` with ``lines`` more history lines (about 250 bytes of JSON each)."""
-    history = list(snapshot.history)
-    for index in range(lines):
-        history.append(with_line(snapshot, f"line {index} " + "x" * 80, index).history[-1])
-    return attrs.evolve(snapshot, history=tuple(history))
+def big_snapshot(snapshot: Snapshot, steps: int) -> Snapshot:
+    """``snapshot`` with ``steps`` more provision steps (about 250 bytes of JSON each) and
+    one more transition."""
+    environment = snapshot.environment
+    added = tuple(
+        Step(name=f"step_{index}", run=("echo", f"step {index} " + "x" * 80))
+        for index in range(steps)
+    )
+    phases = attrs.evolve(environment.phases, provision=environment.phases.provision + added)
+    bigger = attrs.evolve(snapshot, environment=attrs.evolve(environment, phases=phases))
+    return with_line(bigger, f"{steps} more steps")
 
 
 def temp_files(folder: Path) -> list[str]:

@@ -14,6 +14,7 @@ import attrs
 
 from statemgr.model import Snapshot, StateName, Transition
 from statemgr.store import FileStore
+from statemgr.store.base import recorded
 
 from .store_support import T0, fork, temp_files
 
@@ -21,20 +22,22 @@ KILLS = 200
 
 
 def version(base: Snapshot, revision: int) -> Snapshot:
-    """What the writer saves as ``revision``: a history whose length varies with it."""
-    lines = tuple(
-        Transition(
-            at=T0 + timedelta(seconds=index),
-            from_state=StateName.created,
-            to=StateName.created,
-            event="test",
-            command=f"revision {revision} line {index} " + "x" * (revision % 300),
-            pid=1,
-            host="writer",
-        )
-        for index in range(revision % 13)
+    """What the writer saves as ``revision``: a new transition, of a length that varies."""
+    line = Transition(
+        at=T0 + timedelta(seconds=revision),
+        from_state=StateName.created,
+        to=StateName.created,
+        event="test",
+        command=f"revision {revision} " + "x" * (revision % 300),
+        pid=1,
+        host="writer",
+        vars={f"V{index}": "y" * 40 for index in range(revision % 13)},
     )
-    return attrs.evolve(base, revision=revision, history=base.history + lines)
+    return attrs.evolve(base, revision=revision, latest=line)
+
+
+def _history_revisions(store: FileStore) -> list[int | None]:
+    return [line.revision for line in store.history("web")]
 
 
 def _write_forever(store: FileStore, base: Snapshot, report: int) -> None:
@@ -85,9 +88,11 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_snapshot(
         assert on_disk in (last, last + 1), (
             f"kill {kill}: disk has revision {on_disk}, the writer last finished {last}"
         )
-        expected = web if on_disk == 1 else version(web, on_disk)
+        expected = web if on_disk == 1 else recorded(version(web, on_disk), on_disk)
         assert store.load("web") == expected, f"kill {kill}: revision {on_disk} is not as written"
         assert on_disk >= before
+        if kill % 10 == 0:  # every save added a line; a line the kill left above is unseen
+            assert _history_revisions(store) == list(range(1, on_disk + 1)), f"kill {kill}"
         leftovers = temp_files(folder)
         assert len(leftovers) <= 1, f"kill {kill}: temp files piled up: {leftovers}"
         in_flight += on_disk == last + 1
@@ -97,6 +102,9 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_snapshot(
     final = store.load("web")
     store.save(final)  # the next writer clears what the last killed one left
     assert temp_files(folder) == []
-    assert sorted(os.listdir(folder)) == ["state.json"]
+    assert sorted(os.listdir(folder)) == ["history.jsonl", "state.json"]
     assert store.load("web").revision == final.revision + 1
+    assert _history_revisions(store) == list(range(1, final.revision + 1))
+    lines = store.layout.history_file("web").read_bytes().splitlines()
+    assert len(lines) == final.revision  # what a killed writer appended above it is gone
     print(f"{KILLS} kills: {temps_left} left a temp file, {in_flight} after the rename")

@@ -125,7 +125,7 @@ def test_save_over_a_damaged_file_is_refused_and_leaves_it(
     with pytest.raises(expected):
         store.save(with_line(web, "would overwrite"))
     _unchanged(store, data, stamp)
-    assert os.listdir(store.layout.data_dir("web")) == ["state.json"]
+    assert sorted(os.listdir(store.layout.data_dir("web"))) == ["history.jsonl", "state.json"]
 
 
 def test_list_shows_the_damaged_one_with_its_error(

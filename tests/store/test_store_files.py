@@ -51,7 +51,7 @@ def test_create_writes_revision_1_with_private_modes(store: FileStore) -> None:
     assert mode(layout.state_file("web")) == 0o600
     assert store.load("web") == created
     assert layout.state_file("web").read_bytes() == dumps(created)
-    assert sorted(os.listdir(layout.data_dir("web"))) == ["state.json"]
+    assert sorted(os.listdir(layout.data_dir("web"))) == ["history.jsonl", "state.json"]
 
 
 def test_create_refuses_an_existing_name_and_leaves_it(store: FileStore, web: Snapshot) -> None:
@@ -65,11 +65,13 @@ def test_create_refuses_an_existing_name_and_leaves_it(store: FileStore, web: Sn
 def test_save_writes_the_next_revision_and_returns_it(store: FileStore, web: Snapshot) -> None:
     changed = with_line(web, "first change")
     saved = store.save(changed)
-    assert saved == attrs.evolve(changed, revision=2)
+    assert saved == attrs.evolve(
+        changed, revision=2, latest=attrs.evolve(changed.latest, revision=2)
+    )
     assert store.load("web") == saved
     again = store.save(with_line(saved, "second change", seconds=2))
     assert again.revision == 3
-    assert [line.command for line in store.load("web").history] == [
+    assert [line.command for line in store.history("web")] == [
         "create",
         "first change",
         "second change",
@@ -212,7 +214,7 @@ def test_a_stale_temp_file_is_ignored_by_readers_and_removed_by_the_next_save(
     assert store.load("web") == web
     store.save(with_line(web, "next"))
     assert temp_files(folder) == []
-    assert sorted(os.listdir(folder)) == ["state.json"]
+    assert sorted(os.listdir(folder)) == ["history.jsonl", "state.json"]
 
 
 @pytest.mark.parametrize(

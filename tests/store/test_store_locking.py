@@ -174,7 +174,7 @@ def test_lock_with_create_makes_the_folder_and_undoes_it_when_nothing_was_writte
     assert not folder.exists()  # a create that wrote no state leaves nothing behind
     with store.lock("new", "create", create=True):
         store.create(fresh_snapshot("new"))
-    assert sorted(os.listdir(folder)) == ["state.json", "state.lock"]
+    assert sorted(os.listdir(folder)) == ["history.jsonl", "state.json", "state.lock"]
 
 
 def test_the_lock_is_not_reentrant_even_in_one_process(store: FileStore, web: Snapshot) -> None:
@@ -314,7 +314,7 @@ def test_8_processes_x_50_locked_cycles_lose_no_update(store: FileStore, web: Sn
     assert [wait_exit(child, 120) for child in children] == [0] * workers
     final = store.load("web")
     assert final.revision == web.revision + workers * cycles
-    labels = [line.command for line in final.history[1:]]
+    labels = [line.command for line in store.history("web")[1:]]
     assert sorted(labels) == sorted(f"w{w}-c{c}" for w in range(workers) for c in range(cycles))
     for worker in range(workers):  # each worker's cycles in its own order
         own = [label for label in labels if label.startswith(f"w{worker}-")]
@@ -339,4 +339,4 @@ def test_writers_that_skip_the_lock_still_lose_no_update(store: FileStore, web: 
     assert [wait_exit(child, 120) for child in children] == [0] * workers
     final = store.load("web")
     assert final.revision == web.revision + workers * cycles
-    assert len(final.history) == 1 + workers * cycles
+    assert len(store.history("web")) == 1 + workers * cycles

@@ -115,7 +115,8 @@ def test_create_stores_revision_1_and_load_reads_it_back(any_store: Store) -> No
     assert any_store.load("web") == created
     assert any_store.exists("web") and not any_store.exists("other")
     assert any_store.names() == ["web"]
-    assert any_store.history("web") == created.history
+    assert any_store.history("web") == (created.latest,)
+    assert created.latest.revision == 1
 
 
 def test_create_refuses_an_existing_name(any_store: Store, web: Snapshot) -> None:
