@@ -523,3 +523,27 @@ retries = 300
     assert (
         'provision.steps[0].timeout: expected a positive number of seconds, got "ten"' in problems
     )
+
+
+def test_check_steps_retries_and_scoped_placeholders_named_like_ssh_ones(folder: Path) -> None:
+    """Tried: [[check.steps]], retries and retry_delay, and {outputs.ssh_port} /
+    {var.ssh_username} without an [ssh] section (they are not the ssh placeholders)."""
+    text = """
+[environment]
+name = "web"
+
+[[configure.steps]]
+name = "show"
+run = ["echo", "{outputs.ssh_port}", "{var.ssh_username}"]
+retries = 3
+retry_delay = 0.5
+
+[[check.steps]]
+name = "answers"
+run = ["true"]
+"""
+    environment = load_config(write(folder, text))
+    step = environment.phases.configure[0]
+    assert (step.retries, step.retry_delay) == (3, 0.5)
+    assert [check.name for check in environment.phases.check] == ["answers"]
+    assert environment.phases.run == ()

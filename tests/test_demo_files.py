@@ -5,7 +5,8 @@ small harness does what the contract says a runner does: command steps run with 
 placeholders filled in, cwd {build_dir} (or cwd relative to it), the STATEMGR_* variables
 and the step's env; Python steps get a real StepContext, with the config file's folder on
 the import path, either in this process or in a child process with piped stdout/stderr
-(the two ways a runner may call them).
+(the two ways a runner may call them). Outputs are handed on as the contract says: a
+command step's $STATEMGR_OUTPUT lines, a Python step's returned dict, {outputs.KEY}.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ import pytest
 
 from statemgr.demo import DEMO_ENVIRONMENT, install_demo
 from statemgr.model import Environment, Phase, Phases, Step
+from statemgr.model.outputs import parse_outputs
 from statemgr.runners.base import StepContext
 
-PHASES = ("provision", "configure", "release", "run", "destroy")
+# In the order they run (the checks after the run steps).
+PHASES = ("provision", "configure", "release", "run", "check", "destroy")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 CALL_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 PLACEHOLDERS = {
     "name",
     "workdir",
@@ -48,7 +51,7 @@ PLACEHOLDERS = {
     "ssh_public_key",
     "ssh_port",
 }
-STEP_KEYS = {"name", "run", "call", "cwd", "timeout", "env"}
+STEP_KEYS = {"name", "run", "call", "cwd", "timeout", "env", "retries", "retry_delay"}
 STEPS_MODULE = "demo_steps"
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no http_proxy
 
@@ -65,7 +68,8 @@ ctx = StepContext(
     step=Step(name=a["step"], call=a["call"]), workdir=Path(a["workdir"]),
     build_dir=Path(a["build_dir"]), data_dir=Path(a["data_dir"]),
     trace_file=Path(a["data_dir"]) / "traces" / "test.log", variables=a["variables"])
-getattr(__import__(module), function)(ctx)
+returned = getattr(__import__(module), function)(ctx)
+print(json.dumps(returned))
 print("step finished")
 """
 
@@ -93,7 +97,8 @@ class DemoWorkspace:
         self.data_dir.mkdir(parents=True)
         self.instance = self.build_dir / "instance"
         self.python_steps = python_steps
-        self.outputs: dict[str, str] = {}
+        self.outputs: dict[str, str] = {}  # what each step printed
+        self.handed: dict[str, str] = {}  # the outputs the steps handed on
         self.app_pids: set[int] = set()
 
     def _steps(self, phase: str) -> tuple[Step, ...]:
@@ -119,6 +124,7 @@ class DemoWorkspace:
             "workdir": str(self.workdir),
             "build_dir": str(self.build_dir),
             "data_dir": str(self.data_dir),
+            **{f"outputs.{key}": value for key, value in self.handed.items()},
         }
 
     def fill(self, text: str) -> str:
@@ -146,12 +152,15 @@ class DemoWorkspace:
             argv = [self.fill(part) for part in step.run]
         env = dict(os.environ)
         env.update({key: self.fill(value) for key, value in step.env.items()})
+        output_file = self.data_dir / f"{phase}-{step.name}.output"
+        output_file.write_bytes(b"")
         env.update(
             STATEMGR_ENV=str(self.environment.name),
             STATEMGR_PHASE=phase,
             STATEMGR_STEP=step.name,
             STATEMGR_BUILD_DIR=str(self.build_dir),
             STATEMGR_DATA_DIR=str(self.data_dir),
+            STATEMGR_OUTPUT=str(output_file),
         )
         cwd = self.build_dir / self.fill(step.cwd) if step.cwd else self.build_dir
         result = subprocess.run(
@@ -168,6 +177,7 @@ class DemoWorkspace:
             raise StepFailed(
                 f"{phase}/{step.name}: {argv} exited {result.returncode}: {result.stderr}"
             )
+        self.handed.update(parse_outputs(output_file.read_bytes()))
 
     def context(self, phase: str, step: Step) -> StepContext:
         return StepContext(
@@ -193,7 +203,8 @@ class DemoWorkspace:
         module_name, _, function = step.call.partition(":")
         assert module_name == STEPS_MODULE
         if self.python_steps == "in_process":
-            getattr(self.steps_module(), function)(self.context(phase, step))
+            returned = getattr(self.steps_module(), function)(self.context(phase, step))
+            self.handed.update(returned or {})
             return
         # In a child whose stdout and stderr are pipes: if the app kept a copy of either,
         # reading them to the end would wait for the app, and time out.
@@ -221,6 +232,7 @@ class DemoWorkspace:
         if child.returncode != 0:
             raise StepFailed(f"{phase}/{step.name} raised: {err}")
         assert out.endswith("step finished\n")
+        self.handed.update(json.loads(out.splitlines()[-2]) or {})
 
 
 @pytest.fixture
@@ -279,7 +291,10 @@ def test_config_follows_the_contract(demo: DemoWorkspace) -> None:
                 texts = [run] if isinstance(run, str) else list(run)
                 texts += [step.get("cwd", ""), *step.get("env", {}).values()]
                 for text in texts:
-                    assert set(PLACEHOLDER.findall(text)) <= PLACEHOLDERS, where
+                    for placeholder in PLACEHOLDER.findall(text):
+                        assert placeholder in PLACEHOLDERS or placeholder.startswith("outputs."), (
+                            where
+                        )
                     script = re.fullmatch(r"\{workdir\}/demo/(.+)", text)
                     if script:
                         shipped = demo.config_dir / script.group(1)
@@ -347,6 +362,12 @@ def test_deploy_then_destroy(demo: DemoWorkspace, python_steps: str) -> None:
     port = _read_int(instance / "app.port")
     assert pid is not None and port is not None
     assert _get(port, "/health") == (200, {"status": "ok", "environment": "demo", "pid": pid})
+    assert demo.handed == {
+        "ssh_public_key": str(instance / "id_ed25519.pub"),
+        "app_port": str(port),
+        "app_url": f"http://127.0.0.1:{port}/",
+    }
+    demo.run_phase("check")  # the health check reads the port back from the outputs
     status, page = _get(port, "/")
     assert status == 200 and service["greeting"] in page
     assert _get(port, "/nope")[0] == 404
@@ -386,6 +407,7 @@ def test_the_demo_through_statemgrs_own_config_loader_and_runners(demo: DemoWork
     assert environment.name == DEMO_ENVIRONMENT and environment.ssh is None
     layout = Layout(demo.workdir)
     name = str(environment.name)
+    outputs: dict[str, str] = {}
     for phase in map(Phase, PHASES):
         steps = environment.phases.steps(phase)
         trace_file = layout.traces_dir(name) / f"{phase.value}.log"
@@ -399,11 +421,12 @@ def test_the_demo_through_statemgrs_own_config_loader_and_runners(demo: DemoWork
                 build_dir=layout.build_dir(name),
                 data_dir=layout.data_dir(name),
                 trace_file=trace_file,
-                variables=step_variables(environment, layout),
+                variables=step_variables(environment, layout, None, outputs),
                 index=index,
                 total=len(steps),
             )
             result = run_step(context)
+            outputs.update(result.outputs)
             pid = _read_int(demo.instance / "app.pid")
             if pid is not None:
                 demo.app_pids.add(pid)

@@ -2,7 +2,8 @@
 
 It installs the demo's files (a real config, ``DIR/demo/demo.toml``, that users can copy),
 clears the demo environment of an earlier run, creates and deploys it with progress, shows
-its status and the address of its application, and destroys it again unless ``--keep``.
+its status (with the outputs its steps handed on, the application's address among them),
+runs its health check, and destroys it again unless ``--keep``.
 The exit code is that of the first command that fails; when deploy fails, the demo still
 destroys what it started (unless ``--keep``), so that no process is left behind.
 """
@@ -19,7 +20,6 @@ from statemgr.cli.reading import show_status
 from statemgr.errors import StateFileUnreadable, StatemgrError
 from statemgr.service.workspace import Workspace
 
-APP_PORT_FILE = Path("instance") / "app.port"
 APP_PID_FILE = Path("instance") / "app.pid"
 
 
@@ -38,6 +38,9 @@ def demo(arguments: argparse.Namespace, console: Console) -> int:
         _deploy(ws, console, name, keep=arguments.keep)
         _announce(console, f"status {name}")
         _show_running(ws, console, name)
+        _announce(console, f"check {name}")
+        ws.check(name)
+        _say(console, f"{name}: healthy: its check passed, and nothing was written")
         if not arguments.keep:
             _announce(console, f"destroy {name}")
             ws.destroy(name)
@@ -84,12 +87,8 @@ def _deploy(ws: Workspace, console: Console, name: str, *, keep: bool) -> None:
 
 
 def app_url(ws: Workspace, name: str) -> str | None:
-    """The demo application's address, from the port file it writes once it listens."""
-    try:
-        port = int((ws.layout.build_dir(name) / APP_PORT_FILE).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return f"http://127.0.0.1:{port}/"
+    """The demo application's address: the output ``app_url`` its run step handed on."""
+    return ws.outputs(name).get("app_url")
 
 
 def _show_running(ws: Workspace, console: Console, name: str) -> None:

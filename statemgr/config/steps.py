@@ -249,5 +249,5 @@ def _check_placeholders(
                     f"unknown placeholder {placeholder.text} (known: {known} {scoped}; "
                     "write {{ and }} for a literal brace)",
                 )
-            elif placeholder.key in SSH_PLACEHOLDERS and not ssh_declared:
+            elif not placeholder.scope and placeholder.key in SSH_PLACEHOLDERS and not ssh_declared:
                 problems.add(where, f"placeholder {placeholder.text} needs an [ssh] section")

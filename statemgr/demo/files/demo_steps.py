@@ -13,6 +13,9 @@ Everything lives in {build_dir}/instance, the folder provision makes:
     app.pid        written by start_app (run): the app's process id
     app.port       written by the app once it listens on 127.0.0.1
     app.log        the app's stdout and stderr
+
+Outputs: start_app returns the app's port and URL (``app_port``, ``app_url``), which
+check_app (a health check, ``[[check.steps]]``) reads back as ``outputs.app_port``.
 """
 
 from __future__ import annotations
@@ -77,8 +80,11 @@ def write_service_config(ctx: StepContext) -> None:
 # run ---------------------------------------------------------------------------------
 
 
-def start_app(ctx: StepContext) -> None:
+def start_app(ctx: StepContext) -> dict[str, str]:
     """run/start_app: start the app in the background and wait until GET /health answers.
+
+    Returns the outputs ``app_port`` and ``app_url``: statemgr saves them, later steps get
+    them as ``{outputs.app_port}``, and ``statemgr status demo`` shows them.
 
     The app runs with this step's Python (``sys.executable``: right in a venv too), in a
     session of its own (so it outlives statemgr and its terminal), with stdin from
@@ -117,6 +123,22 @@ def start_app(ctx: StepContext) -> None:
         output = f"the app's output is in {log_file}{_tail(log_file)}"
         raise DemoStepError(f"{error}; {output}") from None
     print(f"{ctx.environment.name}: app pid {process.pid} answers {health_url(port)}")
+    return {"app_port": str(port), "app_url": f"http://127.0.0.1:{port}/"}
+
+
+# check -------------------------------------------------------------------------------
+
+
+def check_app(ctx: StepContext) -> None:
+    """check/app_answers: the app answers GET /health for this environment, on the port
+    that start_app handed on (the output ``app_port``)."""
+    port = ctx.variables.get("outputs.app_port")
+    if not port:
+        raise DemoStepError("no output 'app_port': run/start_app hands it on")
+    problem = _check_health(int(port), str(ctx.environment.name))
+    if problem is not None:
+        raise DemoStepError(f"the app does not answer: {problem}")
+    print(f"{ctx.environment.name}: {health_url(int(port))} answers ok")
 
 
 def health_url(port: int) -> str:

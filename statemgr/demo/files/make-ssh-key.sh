@@ -21,3 +21,6 @@ fi
 rm -f "$key" "$key.pub"
 ssh-keygen -t ed25519 -N "" -q -C "statemgr-$STATEMGR_ENV" -f "$key"
 echo "$STATEMGR_ENV: SSH key pair made: $key, $key.pub"
+# Hand the public key's path on to later steps (configure's show_ssh_key reads it as
+# {outputs.ssh_public_key}); statemgr names the file to write to in STATEMGR_OUTPUT.
+echo "ssh_public_key=$key.pub" >> "${STATEMGR_OUTPUT:-/dev/null}"
