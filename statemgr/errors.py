@@ -438,8 +438,7 @@ class LockLost(DatabaseError):
         )
         self.args = (self.message,)
         self.hint = (
-            f"once the database is back, run 'statemgr status {env}' and then "
-            f"'statemgr recover {env}'"
+            "once the database is back (check with 'statemgr status " + env + "'), then retry"
         )
 
 

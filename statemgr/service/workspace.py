@@ -253,14 +253,11 @@ class Workspace(ReadOnlyWorkspace):
             except Signalled as signalled:  # outside any phase: nothing started, nothing kept
                 raise Interrupted(checked, signalled.signal_number, None, None) from None
             except LockLostSignal as lost:  # the step was stopped; nothing can be written
+                if isinstance(lost.error, StorageError):
+                    _hint_recover(lost.error, run, checked, command)
                 raise lost.error from None
             except StorageError as error:
-                if run is not None and run.snapshot.operation is not None:
-                    fix = (error.hint or "fix the storage").removesuffix(", then retry")
-                    error.hint = (
-                        f"{fix}, then run 'statemgr recover {checked}': the environment "
-                        f"shows '{command}' as interrupted"
-                    )
+                _hint_recover(error, run, checked, command)
                 raise
 
     def _stop_leftovers(self, run: CommandRun) -> None:
@@ -291,6 +288,16 @@ class Workspace(ReadOnlyWorkspace):
         if not ok:
             raise step_failed(run.snapshot)
         return run.snapshot
+
+
+def _hint_recover(error: StorageError, run: CommandRun | None, name: str, command: str) -> None:
+    """A storage failure in the middle of a phase: say how to recover once it is fixed."""
+    if run is not None and run.snapshot.operation is not None:
+        fix = (error.hint or "fix the storage").removesuffix(", then retry")
+        error.hint = (
+            f"{fix}, then run 'statemgr recover {name}': the environment "
+            f"shows '{command}' as interrupted"
+        )
 
 
 def _interrupted(name: str, operation: Operation) -> EnvironmentInterrupted:
