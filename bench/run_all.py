@@ -21,7 +21,15 @@ from pathlib import Path
 
 from bench.common import REPO, Section, machine, print_section, table
 
-BENCHMARKS = ("startup", "transitions", "scale", "contention", "phase_overhead", "postgres")
+BENCHMARKS = (
+    "startup",
+    "transitions",
+    "history",
+    "scale",
+    "contention",
+    "phase_overhead",
+    "postgres",
+)
 DOC = REPO / "docs" / "performance.md"
 MARKER = "<!-- end of the generated part: everything below this line is kept on rerun -->"
 

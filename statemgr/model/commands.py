@@ -17,7 +17,6 @@ from machines.names import Phase, StateName
 from machines.table import allowed_events
 from statemgr.errors import CommandNotAllowed
 from statemgr.model.environment import Environment, Step
-from statemgr.model.placeholders import placeholders_of
 from statemgr.model.snapshot import PHASE_START_EVENTS, Snapshot
 
 # The state-changing commands, in the order allowed_commands lists them.
@@ -107,6 +106,8 @@ class Plan:
 
     def missing_variables(self, environment: Environment, given: Iterable[str]) -> list[str]:
         """A line for each ``{var.KEY}`` that a step of the plan names and ``given`` lacks."""
+        from statemgr.model.placeholders import placeholders_of  # not needed by ``status``
+
         known = set(given)
         missing = []
         for phase, step in self.steps(environment):

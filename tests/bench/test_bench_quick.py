@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SECTIONS = (
     "start-up",
     "durable transitions",
+    "history growth",
     "scale (list)",
     "contention",
     "phase overhead",
