@@ -13,6 +13,7 @@ import pytest
 from .support import (
     STATEMGR,
     Result,
+    children_of,
     installed,
     start_installed,
     wait_for,
@@ -217,3 +218,37 @@ def test_retries_are_checked_by_validate(workdir: Path) -> None:
     assert refused.code == 2
     assert "provision.steps[0].retries: expected an integer from 0 to 100, got 101" in refused.err
     assert "provision.steps[0].retry_delay: expected 0 or more seconds, got -1" in refused.err
+
+
+def test_sigterm_during_a_check(workdir: Path) -> None:
+    """``check`` stopped by SIGTERM records nothing; redeploy stopped in its checks records an
+    interrupted check."""
+    slow_when_asked = "if [ -f slow ]; then sleep 30; fi"
+    config = write_config(
+        workdir,
+        "web",
+        run=[{"name": "start", "run": ["true"]}],
+        check=[{"name": "slow", "run": slow_when_asked}],
+    )
+    assert sm(workdir, "create", str(config)).code == 0
+    assert sm(workdir, "deploy", "web").code == 0
+    (workdir / "build" / "web" / "slow").touch()
+    before = the_environment(workdir)
+    process = start_installed("--workdir", str(workdir), "check", "web")
+    wait_for(lambda: bool(children_of(process.pid)), what="the check step to start")
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=20)
+    assert process.returncode == 143, err
+    assert "stopped by SIGTERM before it changed anything" in err
+    assert the_environment(workdir) == before and status(workdir)["state"] == "running"
+
+    process = start_installed("--workdir", str(workdir), "redeploy", "web")
+    wait_for(lambda: status(workdir)["details"] == "Checking in progress at step: slow")
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=20)
+    assert process.returncode == 143, err
+    after = status(workdir)
+    failure = after["failure"]
+    assert after["state"] == "run_failed" and isinstance(failure, dict)
+    assert failure["phase"] == "check" and failure["error_kind"] == "interrupted"
+    assert failure["failed_step"] == "slow"
