@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from statemgr.hints import suggest
+
 
 class StatemgrError(Exception):
     """Base of every error statemgr raises on purpose."""
@@ -47,8 +49,12 @@ class StepFailed(StatemgrError):
         detail: str,
         trace_file: str | None,
         snapshot: object = None,
+        step_exit_code: int | None = None,
     ) -> None:
         self.snapshot = snapshot  # the saved snapshot (statemgr.model.Snapshot), if known
+        # The step's own exit code (None when it had none: a timeout, a Python step);
+        # ``exit_code`` is statemgr's, 1 for every failed step.
+        self.step_exit_code = step_exit_code
         self.phase = phase
         self.step = step
         self.error_kind = error_kind
@@ -58,7 +64,7 @@ class StepFailed(StatemgrError):
         if detail:
             message += f": {detail.strip().splitlines()[-1]}"
         hint = f"see the trace file {trace_file}" if trace_file else None
-        hint = (hint + "; " if hint else "") + f"run 'statemgr status {env}' for next steps"
+        hint = (hint + "; " if hint else "") + f"run '{suggest(f'status {env}')}' for next steps"
         super().__init__(message, env=env, hint=hint)
 
 
@@ -104,7 +110,22 @@ class TraceNotFound(UsageError):
         super().__init__(
             f"environment '{env}' has no traced run {run!r}",
             env=env,
-            hint=f"the runs are listed by 'statemgr logs {env} --list'",
+            hint=f"the runs are listed by '{suggest(f'logs {env} --list')}'",
+        )
+
+
+class NotConfirmed(UsageError):
+    """The person at the terminal did not type the environment's name: nothing was done."""
+
+    def __init__(self, env: str, command: str, typed: str) -> None:
+        self.command = command
+        self.typed = typed
+        answer = f"got {typed!r}" if typed else "got nothing"
+        super().__init__(
+            f"environment '{env}': '{command}' not confirmed ({answer}, not {env!r}); "
+            "nothing was changed",
+            env=env,
+            hint="type the environment's name to confirm, or pass --yes",
         )
 
 
@@ -201,7 +222,7 @@ class EnvironmentExists(NotAllowed, FileExistsError):
         super().__init__(
             f"environment '{env}' already exists",
             env=env,
-            hint=f"choose another name, or remove it with 'statemgr purge {env}'",
+            hint=f"choose another name, or remove it with '{suggest(f'purge {env}')}'",
         )
 
 
@@ -218,7 +239,7 @@ class EnvironmentInterrupted(NotAllowed):
             f"environment '{env}' was interrupted: '{command}' (pid {pid}) stopped during "
             f"{phase}{at} without finishing",
             env=env,
-            hint=f"run 'statemgr recover {env}', then 'statemgr destroy {env}'",
+            hint=f"run '{suggest(f'recover {env}')}', then '{suggest(f'destroy {env}')}'",
         )
 
 
@@ -271,7 +292,7 @@ class RevisionConflict(StatemgrError):
             f"environment '{env}' changed under this command: expected revision {expected} "
             f"on disk, found {found_text}; nothing was written",
             env=env,
-            hint=f"run 'statemgr status {env}' and retry",
+            hint=f"run '{suggest(f'status {env}')}' and retry",
         )
 
 
@@ -288,7 +309,7 @@ class EnvironmentNotFound(StatemgrError, LookupError):
         super().__init__(
             f"environment '{env}' does not exist{where}",
             env=env,
-            hint="run 'statemgr list' to see the environments, or 'statemgr create CONFIG'",
+            hint=f"run '{suggest('list')}' to see the environments there",
         )
 
 
@@ -438,7 +459,7 @@ class LockLost(DatabaseError):
         )
         self.args = (self.message,)
         self.hint = (
-            "once the database is back (check with 'statemgr status " + env + "'), then retry"
+            f"once the database is back (check with '{suggest(f'status {env}')}'), then retry"
         )
 
 
@@ -465,7 +486,7 @@ class Interrupted(StatemgrError):
         super().__init__(
             f"environment '{env}': stopped by {name}{outcome}",
             env=env,
-            hint=f"run 'statemgr status {env}' for next steps",
+            hint=f"run '{suggest(f'status {env}')}' for next steps",
         )
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
 
@@ -187,7 +188,7 @@ def test_a_minimal_config_gets_the_defaults(folder: Path) -> None:
 
     with_ssh = load_config(write(folder, HEAD + SSH + '[[run.steps]]\nname = "a"\nrun = "true"\n'))
     assert with_ssh.ssh is not None
-    assert (with_ssh.ssh.username, with_ssh.ssh.port) == ("torrust", 22)
+    assert (with_ssh.ssh.username, with_ssh.ssh.port) == (getpass.getuser(), 22)
     assert with_ssh.phases.run == (Step("a", run="true", timeout=3600.0),)
 
 

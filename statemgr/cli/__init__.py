@@ -18,12 +18,14 @@ from pathlib import Path
 from statemgr.cli import quick
 from statemgr.cli.console import Console, Options
 from statemgr.cli.parser import HANDLERS, LOGGED_COMMANDS, ArgumentFailure, parse
-from statemgr.errors import StatemgrError
+from statemgr.errors import ConfigError, EnvironmentNotFound, InvalidName, StatemgrError
+from statemgr.hints import suggesting_with
 from statemgr.model.names import EnvironmentName
 
 __all__ = ["main"]
 
 Handler = Callable[[argparse.Namespace, Console], int]
+DEMO_DIR = "statemgr-demo"
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_SIGINT = 130
@@ -43,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.enable()  # off during start-up (statemgr.__main__); a long command may need it
     console = Console(_options(namespace))
     try:
-        return _run(namespace, console)
+        with suggesting_with(_suggested_options(namespace, console.options)):
+            return _run(namespace, console)
     except StatemgrError as error:
         return report_error(console, error, namespace)
     except KeyboardInterrupt:
@@ -60,8 +63,8 @@ def _options(namespace: argparse.Namespace) -> Options:
     from statemgr.store.select import store_spec
 
     workdir = namespace.workdir or os.environ.get("STATEMGR_WORKDIR") or os.getcwd()
-    if namespace.command == "demo":  # the demo's workspace is its own folder
-        workdir = namespace.dir
+    if namespace.command == "demo":  # its own folder: --dir, or --workdir given here
+        workdir = namespace.dir or namespace.workdir or DEMO_DIR
     return Options(
         workdir=Path(workdir).absolute(),
         json=namespace.json,
@@ -70,6 +73,28 @@ def _options(namespace: argparse.Namespace) -> Options:
         lock_timeout=namespace.lock_timeout,
         store=store_spec(namespace.store),
     )
+
+
+def _suggested_options(namespace: argparse.Namespace, options: Options) -> list[str]:
+    """The global options a suggested command needs to work when pasted here: --workdir
+    unless the workspace is the one a bare ``statemgr`` finds (STATEMGR_WORKDIR, else the
+    current folder); --store when it differs from the default (never with a password)."""
+    from statemgr.hints import shown_path
+    from statemgr.store.select import store_spec
+
+    found: list[str] = []
+    from_env = os.environ.get("STATEMGR_WORKDIR")
+    default = Path(from_env).absolute() if from_env else Path.cwd().absolute()
+    if options.workdir != default:
+        found += ["--workdir", shown_path(options.workdir)]
+    if options.store != store_spec(None) and not _has_password(options.store):
+        found += ["--store", options.store]
+    return found
+
+
+def _has_password(spec: str) -> bool:
+    credentials = spec.partition("://")[2].rpartition("@")[0]
+    return ":" in credentials
 
 
 def _handler(command: str) -> Handler:
@@ -85,7 +110,11 @@ def _run(namespace: argparse.Namespace, console: Console) -> int:
     handler = _handler(namespace.command)
     name = getattr(namespace, "name", None)
     if name is not None:  # a bad name is refused before any file (the log too) is touched
-        EnvironmentName(name)
+        try:
+            EnvironmentName(name)
+        except InvalidName as error:
+            error.hint = _name_hint(namespace.command, name)
+            raise
     if namespace.command not in LOGGED_COMMANDS:
         return handler(namespace, console)
     from statemgr.cli.logs import logging_session
@@ -95,6 +124,31 @@ def _run(namespace: argparse.Namespace, console: Console) -> int:
 
     with logging_session(console.options, _command_line(namespace), warn):
         return handler(namespace, console)
+
+
+def _name_hint(command: str, name: str) -> str | None:
+    """When a config file was given where a name goes: the command with the name in it."""
+    if not (name.endswith(".toml") or os.path.isfile(name)):
+        return None
+    from statemgr.hints import suggest
+
+    declared = _declared_name(name)
+    if declared is None:
+        return f"'{command}' takes an environment's name (the name in its config), not a file"
+    fixed = suggest(f"{command} {declared}")
+    return f"'{command}' takes an environment's name, not its config file: '{fixed}'"
+
+
+def _declared_name(config: str) -> str | None:
+    """The [environment] name a config file declares, if it can be read."""
+    import tomllib
+
+    try:
+        with open(config, "rb") as stream:
+            name = tomllib.load(stream).get("environment", {}).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
 
 
 def _command_line(namespace: argparse.Namespace) -> str:
@@ -107,13 +161,34 @@ def report_error(console: Console, error: StatemgrError, namespace: argparse.Nam
     if console.options.verbose:
         _print_traceback(console, error)
     message = _naming_environment(error.message, error.env, getattr(namespace, "name", None))
+    if isinstance(error, EnvironmentNotFound):
+        message = f"{message}; looked in {_where(namespace, console.options)}"
     code = error.exit_code
     if console.json_mode:
         console.json({"error": {"code": code, "kind": error.kind, "message": message}})
         console.error(message)
+    elif isinstance(error, ConfigError) and len(error.problems) > 1:
+        console.error_lines(
+            f"invalid config {error.path}: {len(error.problems)} problems", error.problems
+        )
     else:
         console.error(message, error.hint)
     return code
+
+
+def _where(namespace: argparse.Namespace, options: Options) -> str:
+    """Where environments were looked for, and what chose it."""
+    if options.store != "file":
+        from statemgr.store.select import _redacted
+
+        return f"the store {_redacted(options.store)}"
+    if namespace.workdir:
+        chosen = " (--workdir)"
+    elif os.environ.get("STATEMGR_WORKDIR"):
+        chosen = " (set by STATEMGR_WORKDIR)"
+    else:
+        chosen = " (the current folder)"
+    return f"the workspace {options.workdir}{chosen}"
 
 
 def _naming_environment(message: str, env: str | None, name: str | None) -> str:

@@ -5,16 +5,15 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from machines.names import Phase
-from statemgr.cli.console import Console, shown
+from statemgr.cli.console import Console
 from statemgr.cli.progress import Progress
 from statemgr.cli.reading import show_status, store
+from statemgr.hints import suggest
 from statemgr.model import Snapshot
 from statemgr.service.workspace import Workspace
 
@@ -35,14 +34,14 @@ def workspace(console: Console, workdir: Path | None = None) -> Iterator[Workspa
         progress.close()
 
 
-def suggest(console: Console, command: str) -> str:
-    """``statemgr COMMAND``, with --workdir when the workspace is not the current folder."""
-    workdir = console.options.workdir
-    here = Path.cwd().absolute()
-    from_env = os.environ.get("STATEMGR_WORKDIR")
-    if workdir == here or (from_env and Path(from_env).absolute() == workdir):
-        return f"statemgr {command}"
-    return f"statemgr --workdir {shlex.quote(shown(workdir))} {command}"
+def commands_with_comments(pairs: list[tuple[str, str]]) -> list[str]:
+    """``  statemgr ...   # what it does`` lines, the comments aligned."""
+    commands = [suggest(arguments) for arguments, _ in pairs]
+    width = max(len(command) for command in commands)
+    return [
+        f"  {command.ljust(width)}   # {comment}"
+        for command, (_, comment) in zip(commands, pairs, strict=True)
+    ]
 
 
 def finished(console: Console, name: str, *lines: str) -> int:
@@ -68,9 +67,11 @@ def now_in(console: Console, name: str) -> str:
 
 
 def validate(arguments: argparse.Namespace, console: Console) -> int:
-    from statemgr.config import load_config
+    from statemgr.service.checks import checked_config, config_warnings
 
-    environment = load_config(arguments.config)
+    environment = checked_config(arguments.config)
+    for warning in config_warnings(environment):
+        console.err(f"{arguments.config}: warning: {warning}")
     counts = {phase.value: len(environment.phases.steps(phase)) for phase in Phase}
     if console.json_mode:
         console.json(
@@ -96,16 +97,25 @@ def create(arguments: argparse.Namespace, console: Console) -> int:
     return finished(
         console,
         name,
-        f"created environment '{name}' ({snapshot.display_name}) from {arguments.config}",
+        f"created environment '{name}' ({snapshot.display_name}) from {arguments.config}, "
+        f"in the workspace {console.options.workdir}",
         "next:",
-        f"  {suggest(console, f'deploy {name}')}      # every phase up to running",
-        f"  {suggest(console, f'provision {name}')}   # or one phase at a time",
-        f"  {suggest(console, f'status {name}')}      # where it stands",
+        *commands_with_comments(
+            [
+                (f"deploy {name}", "every phase up to running"),
+                (f"provision {name}", "or one phase at a time"),
+                (f"status {name}", "where it stands"),
+            ]
+        ),
     )
 
 
 def planned(arguments: argparse.Namespace, console: Console) -> int:
     """A phase command, deploy, redeploy or destroy (with --resume and --var)."""
+    if arguments.command == "destroy":
+        from statemgr.cli.confirm import confirm_destroy
+
+        confirm_destroy(console, arguments.name, arguments.yes)
     return _then_status(
         console,
         arguments.name,
@@ -140,6 +150,10 @@ def _then_status(console: Console, name: str, command: Callable[[Workspace], Sna
 
 def purge(arguments: argparse.Namespace, console: Console) -> int:
     name = arguments.name
+    if arguments.force:
+        from statemgr.cli.confirm import confirm_purge
+
+        confirm_purge(console, name, arguments.yes)
     with workspace(console) as ws:
         ws.purge(name, force=arguments.force)
     if console.json_mode:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -111,6 +112,12 @@ class Console:
         self.err(self.paint_err("statemgr: error: ", "red") + _one_line(message))
         if hint:
             self.err(self.paint_err("hint: ", "yellow") + _one_line(hint))
+
+    def error_lines(self, message: str, lines: Sequence[str]) -> None:
+        """``statemgr: error: MESSAGE``, then one indented line each (config problems)."""
+        self.err(self.paint_err("statemgr: error: ", "red") + _one_line(message))
+        for line in lines:
+            self.err(f"  {_one_line(line)}")
 
 
 def shown(path: Path) -> str:

@@ -14,10 +14,11 @@ import argparse
 import shlex
 from pathlib import Path
 
-from statemgr.cli.changing import suggest, workspace
+from statemgr.cli.changing import workspace
 from statemgr.cli.console import Console, shown
 from statemgr.cli.reading import show_status
 from statemgr.errors import StateFileUnreadable, StatemgrError
+from statemgr.hints import suggest
 from statemgr.service.workspace import Workspace
 
 APP_PID_FILE = Path("instance") / "app.pid"
@@ -29,7 +30,7 @@ def demo(arguments: argparse.Namespace, console: Console) -> int:
     name = DEMO_ENVIRONMENT
     workdir = console.options.workdir
     config = install_demo(workdir)
-    _say(console, f"statemgr demo in {shown(workdir)}: the config is {shown(config)}")
+    _say(console, f"the demo's workspace: {shown(workdir)}; its config: {shown(config)}")
     with workspace(console) as ws:
         _clear_earlier_run(ws, console, name)
         _announce(console, f"create {shlex.quote(shown(config))}")
@@ -37,16 +38,17 @@ def demo(arguments: argparse.Namespace, console: Console) -> int:
         _announce(console, f"deploy {name}")
         _deploy(ws, console, name, keep=arguments.keep)
         _announce(console, f"status {name}")
-        _show_running(ws, console, name)
+        _show_running(ws, console, name, keep=arguments.keep)
         _announce(console, f"check {name}")
         ws.check(name)
         _say(console, f"{name}: healthy: its check passed, and nothing was written")
+        url = app_url(ws, name)
         if not arguments.keep:
             _announce(console, f"destroy {name}")
             ws.destroy(name)
     if console.json_mode:
         show_status(console, name)
-    _look_around(console, name, config, kept=arguments.keep)
+    _look_around(console, name, config, url, kept=arguments.keep)
     return 0
 
 
@@ -57,7 +59,7 @@ def _say(console: Console, text: str = "") -> None:
 def _announce(console: Console, command: str) -> None:
     """The command the demo runs next, as the user would type it."""
     _say(console)
-    _say(console, console.paint(f"$ {suggest(console, command)}", "cyan+bold"))
+    _say(console, console.paint(f"$ {suggest(command)}", "cyan+bold"))
 
 
 def _clear_earlier_run(ws: Workspace, console: Console, name: str) -> None:
@@ -91,29 +93,38 @@ def app_url(ws: Workspace, name: str) -> str | None:
     return ws.outputs(name).get("app_url")
 
 
-def _show_running(ws: Workspace, console: Console, name: str) -> None:
+def _show_running(ws: Workspace, console: Console, name: str, *, keep: bool) -> None:
     if console.json_mode:
         return
     show_status(console, name)
     url = app_url(ws, name)
-    if url:
+    if url and keep:
         _say(console, f"the demo application answers at {url} (health: {url}health)")
+    elif url:
+        _say(console, f"the demo application answers at {url} until the demo destroys it")
 
 
-def _look_around(console: Console, name: str, config: Path, *, kept: bool) -> None:
+def _look_around(console: Console, name: str, config: Path, url: str | None, *, kept: bool) -> None:
     workdir = console.options.workdir
     _say(console)
     if kept:
-        _say(console, f"the demo environment '{name}' is still running (--keep); stop it with:")
-        _say(console, f"  {suggest(console, f'destroy {name}')}")
+        _say(console, f"the demo environment '{name}' is still running (--keep):")
+        if url:
+            _say(console, f"  see it:        curl {url}   (or open {url} in a browser)")
+        _say(console, f"  tear it down:  {suggest(f'destroy {name}')}")
+    else:
+        _say(console, "to keep the application running and look at it, run the demo with --keep:")
+        _say(console, f"  {suggest('demo --keep')}")
     _say(console, "look around:")
     for line in (
-        f"  {suggest(console, f'status {name}')}",
-        f"  {suggest(console, f'history {name}')}",
-        f"  the trace of every command: {shown(workdir / 'data' / name / 'traces')}/",
+        f"  {suggest(f'status {name}')}",
+        f"  {suggest(f'history {name}')}",
+        f"  {suggest(f'logs {name} --list')}   # the trace of every command",
         f"  the tool's log: {shown(workdir / 'logs' / 'statemgr.log')}",
         f"  the config to copy for your own environment: {shown(config)}",
     ):
         _say(console, line)
-    if not kept:
-        _say(console, f"remove it all: {suggest(console, f'purge {name}')}")
+    if kept:
+        _say(console, f"once torn down, remove it all: {suggest(f'purge {name}')}")
+    else:
+        _say(console, f"remove it all: {suggest(f'purge {name}')}")

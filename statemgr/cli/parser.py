@@ -117,18 +117,72 @@ def _add_plan_options(parser: argparse.ArgumentParser, *, resume: bool = True) -
     )
 
 
-def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+# The global options each command honours (after the command, and in its --help); before
+# the command every global option is accepted (an alias may carry them for all commands).
+GLOBAL_OPTIONS = frozenset({"workdir", "json", "verbose", "quiet", "lock_timeout", "store", "yes"})
+_LOCKING = frozenset(
+    {"create", "deploy", "destroy", "recover", "purge", "demo", "redeploy", "check", "update"}
+    | set(PHASE_COMMANDS)
+)
+_NOT_HONOURED: dict[str, frozenset[str]] = {
+    "validate": frozenset({"workdir", "store"}),  # it reads a file, no workspace
+    "demo": frozenset({"workdir"}),  # --dir says where (--workdir before it does too)
+    "store": frozenset({"store"}),  # store copy names both: --from and --to
+}
+_CONFIRMING = frozenset({"destroy", "purge"})
+
+
+def honoured(command: str) -> frozenset[str]:
+    """The global options that ``command`` uses."""
+    options = {"workdir", "json", "verbose", "quiet", "store"} - _NOT_HONOURED.get(
+        command, frozenset()
+    )
+    if command in _LOCKING:
+        options.add("lock_timeout")
+    if command in _CONFIRMING:
+        options.add("yes")
+    return frozenset(options)
+
+
+# One example per command, shown by its --help.
+EXAMPLES: dict[str, str] = {
+    "create": "statemgr create web.toml",
+    "validate": "statemgr validate web.toml",
+    "provision": "statemgr provision web",
+    "configure": "statemgr configure web --resume",
+    "release": "statemgr release web --var VERSION=1.2",
+    "run": "statemgr run web",
+    "deploy": "statemgr deploy web --lock-timeout 60",
+    "redeploy": "statemgr redeploy web --var VERSION=1.3",
+    "destroy": "statemgr destroy web --yes",
+    "status": "statemgr status web --json",
+    "list": "statemgr --workdir /srv/deploy list",
+    "history": "statemgr history web",
+    "logs": "statemgr logs web --list; statemgr logs web --follow",
+    "recover": "statemgr recover web",
+    "purge": "statemgr purge web",
+    "store": "statemgr store copy --from file --to postgresql://deploy@db/statemgr",
+    "diagram": "statemgr diagram --format svg --env web -o lifecycle.svg",
+    "demo": "statemgr demo --keep",
+}
+
+
+def _add_global_options(
+    parser: argparse.ArgumentParser, *, suppress: bool, only: frozenset[str] = GLOBAL_OPTIONS
+) -> None:
     def default(value: object) -> object:
         return argparse.SUPPRESS if suppress else value
 
-    group = parser.add_argument_group("global options (before or after the command)")
-    group.add_argument(
-        "--workdir",
-        metavar="DIR",
-        default=default(None),
-        help="the workspace (data/, build/, logs/); default $STATEMGR_WORKDIR or the "
-        "current directory",
-    )
+    title = "global options (before or after the command)" if suppress else "global options"
+    group = parser.add_argument_group(title)
+    if "workdir" in only:
+        group.add_argument(
+            "--workdir",
+            metavar="DIR",
+            default=default(None),
+            help="the workspace (data/, build/, logs/); default $STATEMGR_WORKDIR or the "
+            "current directory",
+        )
     group.add_argument(
         "--json", action="store_true", default=default(False), help="answer in JSON on stdout"
     )
@@ -140,22 +194,42 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
         help="debug log and tracebacks on stderr",
     )
     group.add_argument(
-        "-q", "--quiet", action="store_true", default=default(False), help="no progress output"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="no progress output (nor the step output it shows)",
     )
-    group.add_argument(
-        "--lock-timeout",
-        metavar="SECONDS",
-        type=lock_timeout,
-        default=default(0.0),
-        help="wait up to SECONDS for a locked environment (default 0: fail at once)",
-    )
-    group.add_argument(
-        "--store",
-        metavar="STORE",
-        default=default(None),
-        help="where environments live: 'file' (default) or a postgresql:// URL; "
-        "default $STATEMGR_STORE",
-    )
+    _add_valued_options(group, default, only)
+
+
+def _add_valued_options(
+    group: argparse._ArgumentGroup, default: Callable[[object], object], only: frozenset[str]
+) -> None:
+    if "lock_timeout" in only:
+        group.add_argument(
+            "--lock-timeout",
+            metavar="SECONDS",
+            type=lock_timeout,
+            default=default(0.0),
+            help="wait up to SECONDS for a locked environment (default 0: fail at once)",
+        )
+    if "store" in only:
+        group.add_argument(
+            "--store",
+            metavar="STORE",
+            default=default(None),
+            help="where environments live: 'file' (default) or a postgresql:// URL; "
+            "default $STATEMGR_STORE",
+        )
+    if "yes" in only:
+        group.add_argument(
+            "-y",
+            "--yes",
+            action="store_true",
+            default=default(False),
+            help="do not ask to type the environment's name on a terminal (destroy, purge)",
+        )
 
 
 _VALUED_OPTIONS = frozenset({"--workdir", "--lock-timeout", "--store"})
@@ -186,14 +260,22 @@ def build_parser(only: str | None = None) -> Parser:
     )
     _add_global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"statemgr {_version()}")
-    common = Parser(add_help=False)
-    _add_global_options(common, suppress=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         if only is not None and name != only:
             return commands.add_parser(name, help=help_text)  # listed, not detailed
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        common = Parser(add_help=False)
+        _add_global_options(common, suppress=True, only=honoured(name))
+        example = EXAMPLES.get(name)
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[common],
+            epilog=f"example:\n  {example}" if example else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(command=name)
         return sub
 
@@ -227,7 +309,11 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
         if name in PLANNED_COMMANDS or name == "check":
             _add_plan_options(sub, resume=name != "check")
         if name == "purge":
-            sub.add_argument("--force", action="store_true", help="purge in any state")
+            sub.add_argument(
+                "--force",
+                action="store_true",
+                help="purge in any state (asks to type the name on a terminal; see --yes)",
+            )
     output = command("output", "show the outputs the steps handed on (one, bare, with KEY)")
     output.add_argument("name", metavar="NAME", help="the environment")
     output.add_argument("key", metavar="KEY", nargs="?", help="just this output's value")
@@ -243,15 +329,21 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     logs.add_argument("--list", action="store_true", help="list the runs: started, command, result")
     _add_store_command(command("store", "copy environments between stores (store copy)"))
     diagram = command("diagram", "draw the lifecycle statechart")
-    diagram.add_argument("--format", choices=DIAGRAM_FORMATS, default="mermaid")
+    diagram.add_argument(
+        "--format",
+        choices=DIAGRAM_FORMATS,
+        default="mermaid",
+        help="mermaid or dot (text, no other program needed), svg or png (Graphviz's dot, "
+        "with -o FILE); default mermaid",
+    )
     diagram.add_argument("--env", metavar="NAME", help="highlight this environment's state")
     diagram.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     demo = command("demo", "run the whole lifecycle of a built-in local environment")
     demo.add_argument(
         "--dir",
         metavar="DIR",
-        default="statemgr-demo",
-        help="the demo's workspace (default ./statemgr-demo)",
+        default=None,
+        help="the demo's workspace (default ./statemgr-demo; --workdir DIR does the same)",
     )
     demo.add_argument("--keep", action="store_true", help="leave it running at the end")
 
@@ -260,7 +352,7 @@ def _add_store_command(store: argparse.ArgumentParser) -> None:
     actions = store.add_subparsers(dest="action", metavar="ACTION", required=True)
     what = "copy environments (state, history, traces) from one store to another"
     copy = actions.add_parser("copy", help=what, description=what)
-    _add_global_options(copy, suppress=True)
+    _add_global_options(copy, suppress=True, only=honoured("store"))
     copy.add_argument("--from", dest="source", metavar="STORE", required=True, help="from STORE")
     copy.add_argument("--to", dest="target", metavar="STORE", required=True, help="to STORE")
     copy.add_argument("names", metavar="NAME", nargs="*", help="only these (default: all)")

@@ -47,6 +47,7 @@ class Progress(Observer):
         self._ticker: threading.Thread | None = None
         self._trace: str | None = None
         self._attempt = ""  # " (attempt 2/4)" while a step is tried again
+        self._step_count = 0
 
     # --- the service's events ---------------------------------------------------------
 
@@ -57,6 +58,7 @@ class Progress(Observer):
     def phase_started(self, env: str, phase: Phase, steps: Sequence[Step]) -> None:
         self._phase_started = time.monotonic()
         count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}" if steps else "no steps"
+        self._step_count = len(steps)
         trace = f"; trace: {self._trace}" if self._trace else ""
         self._trace = None  # once a command: every phase of it writes to the same trace
         self._line(self._paint(f"{phase.value} {env}", "bold") + f": {count}{trace}")
@@ -118,9 +120,12 @@ class Progress(Observer):
         self.close()
         elapsed = time.monotonic() - self._phase_started if self._phase_started else 0.0
         verdict = self._paint("done", "green") if ok else self._paint("failed", "red")
+        nothing = ""
+        if ok and phase is Phase.destroy and self._step_count == 0:
+            nothing = "; it has no destroy steps: nothing was torn down"
         self._line(
             f"{self._paint(f'{phase.value} {env}', 'bold')}: {verdict}, "
-            f"now {snapshot.display_name} ({elapsed:.1f}s)"
+            f"now {snapshot.display_name} ({elapsed:.1f}s){nothing}"
         )
 
     def note(self, env: str, message: str) -> None:

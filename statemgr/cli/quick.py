@@ -35,6 +35,7 @@ DEFAULTS: dict[str, object] = {
     "quiet": False,
     "lock_timeout": 0.0,
     "store": None,
+    "yes": False,
 }
 
 

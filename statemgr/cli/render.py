@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from statemgr.hints import suggest
+
 Paint = Callable[[str, str], str]
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a value is shown, never obeyed
 
@@ -27,7 +29,7 @@ def when(iso: str | None) -> str:
 
 
 def age(iso: str | None, now: datetime | None = None) -> str:
-    """``2026-11-29T13:00:00+00:00 (3m ago)``."""
+    """``2026-11-29 14:00:00 CET (3 min ago)``: the local time and how long ago it was."""
     if not iso:
         return "-"
     try:
@@ -35,10 +37,10 @@ def age(iso: str | None, now: datetime | None = None) -> str:
     except ValueError:
         return iso
     seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
-            return f"{iso} ({seconds // size}{unit} ago)"
-    return f"{iso} ({seconds}s ago)"
+            return f"{when(iso)} ({seconds // size} {unit} ago)"
+    return f"{when(iso)} ({seconds} s ago)"
 
 
 def status_lines(report: dict[str, Any], paint: Paint = _plain) -> list[str]:
@@ -62,7 +64,7 @@ def status_lines(report: dict[str, Any], paint: Paint = _plain) -> list[str]:
     elif lock is not None:
         lines.append(
             f"  {paint('in progress', 'yellow')}: '{lock['command']}' holds it "
-            f"(pid {lock['pid']} on {lock['host']}, since {lock['since']})"
+            f"(pid {lock['pid']} on {lock['host']}, since {when(lock['since'])})"
         )
     elif report["interrupted"]:
         lines.append(
@@ -86,7 +88,7 @@ def _failure_lines(failure: dict[str, Any] | None, paint: Paint) -> list[str]:
     lines = [
         f"  {paint('failure', 'red')}:  {failure['phase']} failed at step "
         f"'{failure['failed_step']}' ({failure['error_kind']}{code}) "
-        f"at {failure['failed_at']}"
+        f"at {when(failure['failed_at'])}"
     ]
     message = " ".join(str(failure["message"]).split())
     if message:
@@ -139,7 +141,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def list_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
     """The ``list`` table, from the list entries' JSON."""
     if not entries:
-        return ["no environments (create one with: statemgr create CONFIG)"]
+        return [
+            f"no environments here (to create one from a config file: {suggest('create --help')})"
+        ]
     rows = []
     for entry in entries:
         if "error" in entry:
@@ -147,10 +151,10 @@ def list_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
         elif entry["in_progress"]:
             note = "in progress"
         elif entry["interrupted"]:
-            note = "interrupted (statemgr recover NAME)"
+            note = "interrupted (" + suggest("recover " + entry["name"]) + ")"
         else:
             note = ""
-        rows.append([entry["name"], entry["state"] or "?", entry["updated_at"] or "-", note])
+        rows.append([entry["name"], entry["state"] or "?", when(entry["updated_at"]), note])
     return table(["NAME", "STATE", "UPDATED", "NOTE"], rows)
 
 
@@ -158,7 +162,7 @@ def history_lines(entries: Sequence[dict[str, Any]]) -> list[str]:
     """The ``history`` table, oldest first, from the transitions' JSON."""
     rows = [
         [
-            entry["at"],
+            when(entry["at"]),
             entry["from"] or "-",
             entry["to"],
             entry["event"],

@@ -22,7 +22,7 @@ from statemgr.config.problems import Problems, as_table, expected, non_empty_str
 from statemgr.config.steps import KNOWN_PLACEHOLDERS, SSH_PLACEHOLDERS, phases_of
 from statemgr.errors import ConfigError, InvalidName
 from statemgr.model import Environment, EnvironmentName, SshCredentials
-from statemgr.model.environment import DEFAULT_SSH_PORT, DEFAULT_SSH_USERNAME
+from statemgr.model.environment import DEFAULT_SSH_PORT, current_user
 
 __all__ = [
     "KNOWN_PLACEHOLDERS",
@@ -98,7 +98,7 @@ def _ssh(value: object, folder: Path, problems: Problems) -> SshCredentials | No
     if table is None:
         return None
     unknown_keys(table, SSH_KEYS, "ssh", problems)
-    username = table.get("username", DEFAULT_SSH_USERNAME)
+    username = table["username"] if "username" in table else current_user()
     if non_empty_string(username, "ssh.username", problems) is None:
         username = None
     port = table.get("port", DEFAULT_SSH_PORT)

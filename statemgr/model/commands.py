@@ -16,6 +16,7 @@ import attrs
 from machines.names import Phase, StateName
 from machines.table import allowed_events
 from statemgr.errors import CommandNotAllowed
+from statemgr.hints import suggest
 from statemgr.model.environment import Environment, Step
 from statemgr.model.snapshot import PHASE_START_EVENTS, Snapshot
 
@@ -133,7 +134,7 @@ def plan(command: str, snapshot: Snapshot, *, resume: bool = False) -> Plan:
         return _plan(command, snapshot, resume)
     except _Refused as refused:
         name = snapshot.name
-        hint = f"run 'statemgr status {name}' for what to do next"
+        hint = f"run '{suggest(f'status {name}')}' for what to do next"
         raise CommandNotAllowed(
             name,
             refused.command,

@@ -14,8 +14,19 @@ STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 DEFAULT_STEP_TIMEOUT = 3600.0
 DEFAULT_RETRY_DELAY = 5.0
 MAX_RETRIES = 100
-DEFAULT_SSH_USERNAME = "torrust"
 DEFAULT_SSH_PORT = 22
+
+
+def current_user() -> str:
+    """The name of the user running statemgr: the default SSH user (contract r2)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (a bare container)
+        import os
+
+        return str(os.getuid())
 
 
 @attrs.frozen
@@ -24,7 +35,7 @@ class SshCredentials:
 
     private_key: str
     public_key: str
-    username: str = DEFAULT_SSH_USERNAME
+    username: str = attrs.field(factory=current_user)
     port: int = DEFAULT_SSH_PORT
 
 

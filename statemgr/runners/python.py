@@ -29,8 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO, cast
 
+from machines.names import Phase
 from statemgr.errors import Interrupted
-from statemgr.model import ErrorKind, utc_now
+from statemgr.model import Environment, ErrorKind, utc_now
 from statemgr.runners.base import StepContext, StepResult
 from statemgr.runners.output import Tee
 from statemgr.runners.process import interruption_name
@@ -82,6 +83,31 @@ def resolve(call: str) -> StepFunction:
     return target
 
 
+def call_problems(environment: Environment, workdir: Path) -> list[str]:
+    """Every ``call`` that names no importable function, as ``PHASE.steps[N].call: why``.
+
+    The modules are imported (as a run would, with the config's folder importable); no
+    function is called.
+    """
+    problems = []
+    folder = _config_folder_of(environment, workdir)
+    with _importable(folder):
+        for phase in Phase:
+            for index, step in enumerate(environment.phases.steps(phase)):
+                if step.call is None:
+                    continue
+                try:
+                    resolve(step.call)
+                except BadCall as error:
+                    problems.append(f"{phase.value}.steps[{index}].call: {error}")
+                except Exception as error:
+                    problems.append(
+                        f"{phase.value}.steps[{index}].call: importing it failed: "
+                        f"{type(error).__name__}: {error}"
+                    )
+    return problems
+
+
 def _call(context: StepContext, trace: Trace) -> tuple[str | None, object]:
     """Run the step's function: (None, what it returned), or (the failure message, None)."""
     call = context.step.call
@@ -127,10 +153,14 @@ def _streams(context: StepContext, output: TextIO) -> tuple[TextIO, TextIO]:
 
 
 def _config_folder(context: StepContext) -> Path | None:
-    config_file = context.environment.config_file
+    return _config_folder_of(context.environment, context.workdir)
+
+
+def _config_folder_of(environment: Environment, workdir: Path) -> Path | None:
+    config_file = environment.config_file
     if not config_file:
         return None
-    return (context.workdir / config_file).parent
+    return (workdir / config_file).parent
 
 
 @contextlib.contextmanager

@@ -377,4 +377,5 @@ def step_failed(snapshot: Snapshot) -> StepFailed:
         failure.message,
         failure.trace_file,
         snapshot=snapshot,
+        step_exit_code=failure.exit_code,
     )

@@ -6,6 +6,7 @@ Kept light on imports: no statechart machinery, no runners, no loguru, no portal
 from __future__ import annotations
 
 import os
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import attrs
 
 from machines.names import StateName
 from statemgr.errors import StatemgrError
+from statemgr.hints import config_argument, suggest
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Failure, Snapshot, SnapshotSummary, Transition
 from statemgr.model.snapshot import interrupted
@@ -237,61 +239,70 @@ class ReadOnlyWorkspace:
 
 # --- next steps, written for a person ---------------------------------------------------
 
-_STEADY: dict[StateName, tuple[str, ...]] = {
+_STEADY: dict[StateName, tuple[tuple[str, str], ...]] = {
     StateName.created: (
-        "provision it: statemgr provision {name}",
-        "or run every phase up to running: statemgr deploy {name}",
+        ("provision it", "provision {name}"),
+        ("or run every phase up to running", "deploy {name}"),
     ),
     StateName.provisioned: (
-        "configure it: statemgr configure {name}",
-        "or finish the deployment: statemgr deploy {name}",
+        ("configure it", "configure {name}"),
+        ("or finish the deployment", "deploy {name}"),
     ),
     StateName.configured: (
-        "release the application: statemgr release {name}",
-        "or finish the deployment: statemgr deploy {name}",
+        ("release the application", "release {name}"),
+        ("or finish the deployment", "deploy {name}"),
     ),
     StateName.released: (
-        "start it: statemgr run {name}",
-        "or finish the deployment: statemgr deploy {name}",
+        ("start it", "run {name}"),
+        ("or finish the deployment", "deploy {name}"),
     ),
     StateName.running: (
-        "it is running; nothing to do",
-        "release a new version: statemgr redeploy {name}",
-        "when you no longer need it: statemgr destroy {name}",
+        ("it is running; nothing to do", ""),
+        ("release a new version", "redeploy {name}"),
+        ("when you no longer need it", "destroy {name}"),
     ),
     StateName.destroyed: (
-        "remove its files (data/{name}, build/{name}): statemgr purge {name}",
-        "then start again with: statemgr create CONFIG",
+        ("remove its files (data/{name}, build/{name})", "purge {name}"),
+        ("then start again with", "create {config}"),
     ),
 }
 
 
+def _step(what: str, command: str = "") -> str:
+    """One next step: what to do, and the command to paste for it (``suggest``)."""
+    return f"{what}: {suggest(command)}" if command else what
+
+
 def next_steps(report: StatusReport) -> tuple[str, ...]:
-    """What a person can do next, as commands to copy."""
+    """What a person can do next, as commands to paste where they are."""
     snapshot = report.snapshot
     name = snapshot.name
     holder = report.holder
     if holder is not None and holder.pid is None:
         return (
             "wait: it is held by an unknown process (one that wrote no holder record)",
-            f"check again with: statemgr status {name}",
+            _step("check again with", f"status {name}"),
         )
     if holder is not None:
         return (
             f"wait: '{holder.command}' (pid {holder.pid} on {holder.host}) is working on it",
-            f"check again with: statemgr status {name}",
+            _step("follow what its steps print", f"logs {name} --follow"),
         )
     if report.interrupted:
         return (
-            "a command stopped without finishing; mark it failed: statemgr recover " + name,
-            f"then tear it down: statemgr destroy {name}",
+            _step("a command stopped without finishing; mark it failed", f"recover {name}"),
+            _step("then tear it down", f"destroy {name}"),
         )
     failure = snapshot.failure
     if failure is not None:
         return _after_failure(snapshot, failure)
-    steady = tuple(line.format(name=name) for line in _STEADY[snapshot.state.name])
+    config = config_argument(snapshot.environment.config_file)
+    steady = tuple(
+        _step(what.format(name=name), command.format(name=name, config=config))
+        for what, command in _STEADY[snapshot.state.name]
+    )
     if snapshot.state.name is StateName.running and snapshot.environment.phases.check:
-        return (steady[0], f"check its health: statemgr check {name}", *steady[1:])
+        return (steady[0], _step("check its health", f"check {name}"), *steady[1:])
     return steady
 
 
@@ -300,21 +311,25 @@ def _after_failure(snapshot: Snapshot, failure: Failure) -> tuple[str, ...]:
     name = snapshot.name
     steps = []
     if failure.trace_file:
-        steps.append(f"read what the step printed: {failure.trace_file}")
+        run = shlex.quote(failure.trace_file)
+        steps.append(_step("read what the step printed", f"logs {name} --run {run}"))
     state = snapshot.state.name
     command = _RETRY_COMMANDS.get(state, "destroy")
     again = "destroy again" if command == "destroy" else f"retry the {command} phase"
-    steps.append(f"fix the cause, then {again}: statemgr {command} {name}")
+    steps.append(_step(f"fix the cause, then {again}", f"{command} {name}"))
     if failure.completed_steps:
         done = len(failure.completed_steps)
         steps.append(
-            f"or go on from the failed step '{failure.failed_step}' ({done} completed "
-            f"step{'s' if done != 1 else ''} skipped): statemgr {command} {name} --resume"
+            _step(
+                f"or go on from the failed step '{failure.failed_step}' ({done} completed "
+                f"step{'s' if done != 1 else ''} skipped)",
+                f"{command} {name} --resume",
+            )
         )
     if state in (StateName.release_failed, StateName.run_failed):
-        steps.append(f"or release another version, then run it: statemgr redeploy {name}")
+        steps.append(_step("or release another version, then run it", f"redeploy {name}"))
     if state.is_failed:
-        steps.append(f"or tear it down: statemgr destroy {name}")
+        steps.append(_step("or tear it down", f"destroy {name}"))
     return tuple(steps)
 
 

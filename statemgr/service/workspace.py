@@ -22,6 +22,7 @@ from statemgr.errors import (
     MissingVariables,
     StorageError,
 )
+from statemgr.hints import suggest
 from statemgr.model import Environment, EnvironmentName, Operation, Snapshot, new_snapshot
 from statemgr.model.commands import WHILE_INTERRUPTED, plan
 from statemgr.model.placeholders import KEY_PATTERN
@@ -75,14 +76,18 @@ class Workspace(ReadOnlyWorkspace):
 
     def validate(self, config: str | os.PathLike[str]) -> Environment:
         """The environment a config file declares; ``ConfigError`` lists every problem."""
-        from statemgr.config import load_config
+        from statemgr.service.checks import checked_config
 
-        return load_config(config)
+        return checked_config(config)
 
     def create(self, config: str | os.PathLike[str]) -> Snapshot:
         """A new environment in ``created``; refuses a name that already exists."""
+        from statemgr.service.checks import config_warnings
+
         environment = self.validate(config)
         name = str(environment.name)
+        for warning in config_warnings(environment):
+            self.observer.note(name, f"warning: {warning}")
         if self.store.exists(name):
             raise EnvironmentExists(name)
         with self.store.lock(name, "create", self.lock_timeout, create=True) as held:
@@ -295,7 +300,7 @@ def _hint_recover(error: StorageError, run: CommandRun | None, name: str, comman
     if run is not None and run.snapshot.operation is not None:
         fix = (error.hint or "fix the storage").removesuffix(", then retry")
         error.hint = (
-            f"{fix}, then run 'statemgr recover {name}': the environment "
+            f"{fix}, then run '{suggest(f'recover {name}')}': the environment "
             f"shows '{command}' as interrupted"
         )
 

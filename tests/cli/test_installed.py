@@ -94,7 +94,11 @@ def test_options_before_and_after_and_statemgr_workdir(tmp_path: Path, workdir: 
     from_env = installed(
         "status", "web", "--json", cwd=tmp_path, env=clean_env(STATEMGR_WORKDIR=str(workdir))
     )
-    assert from_env.code == 0 and from_env.json() == before.json()
+    assert from_env.code == 0
+    # the same status; only the suggested commands differ: each works where it is pasted
+    assert {**from_env.json(), "next_steps": []} == {**before.json(), "next_steps": []}
+    assert "statemgr --workdir ws provision web" in before.json()["next_steps"][0]
+    assert "statemgr provision web" in from_env.json()["next_steps"][0]
 
 
 # --- every exit code --------------------------------------------------------------------

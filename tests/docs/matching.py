@@ -6,7 +6,7 @@ handled in three ways:
 1. Masked on both sides, so the docs may show any real value and it matches any other:
    times (``2026-11-29T13:54:13.705367+00:00``, and ``2026-11-29 13:54:13 UTC`` in the
    local zone), durations (``0.3s``), ages
-   (``(3s ago)``), trace file names (``20261129T135413.680403Z-deploy-69f38c.log``),
+   (``(3 min ago)``), trace file names (``20261129T135413.680403Z-deploy-69f38c.log``),
    lineage UUIDs and loopback ports (``127.0.0.1:36365``).
 2. Placeholders in the docs: ``<PID>`` (a process id), ``<HOST>`` (a host name),
    ``<...>`` (any text within a line), and a line that is only ``...`` (any number of
@@ -34,7 +34,7 @@ MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
         "<time>",
     ),
     (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Z]{2,5}\b| [+-]\d{4}\b)?"), "<time>"),
-    (re.compile(r"\(\d+[smhd] ago\)"), "(<age> ago)"),
+    (re.compile(r"\(\d+ ?(?:s|min|h|d|m) ago\)"), "(<age> ago)"),
     (re.compile(r"\b\d+\.\d+s\b"), "<seconds>s"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
     (re.compile(r"\b127\.0\.0\.1:\d{1,5}\b"), "127.0.0.1:<port>"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from .session import REPOSITORY
@@ -10,6 +11,7 @@ from .session import REPOSITORY
 # Each layer and the layers it may import (docs/architecture.md, "The layers").
 BASE = {
     "statemgr.errors",
+    "statemgr.hints",
     "statemgr.layout",
     "statemgr.safe_paths",
     "statemgr.log",
@@ -21,12 +23,13 @@ ALLOWED: dict[str, set[str]] = {
     "machines": {"machines.names"},
     "machines.table": {"machines.names", "machines.lifecycle", "machines.transitions_generated"},
     "machines.lifecycle": {"machines.names", "machines.table", "statemgr.errors"},
-    "statemgr.errors": set(),
+    "statemgr.errors": {"statemgr.hints"},
+    "statemgr.hints": set(),
     "statemgr.layout": set(),
     "statemgr.safe_paths": {"statemgr.errors"},
     "statemgr.log": set(),
     "statemgr": set(),
-    "statemgr.model": {"machines.names", "machines.table", "statemgr.errors"},
+    "statemgr.model": {"machines.names", "machines.table", "statemgr.errors", "statemgr.hints"},
     "statemgr.serialization": {"statemgr.model", "statemgr.errors"},
     "statemgr.store": {"statemgr.model", "statemgr.serialization", *BASE},
     "statemgr.runners": {"statemgr.model", *BASE},
@@ -103,3 +106,39 @@ def test_every_layer_is_known() -> None:
             layers.add(layer_of(f"statemgr.{path.stem}") or "")
     unknown = layers - set(ALLOWED) - {"statemgr.cli", "statemgr.__init__"}
     assert not unknown, f"layers missing from docs/architecture.md and this test: {unknown}"
+
+
+COMMAND_WORDS = (
+    "create|validate|provision|configure|release|run|deploy|destroy|status|list|history|logs|"
+    "recover|purge|diagram|demo|redeploy|check|output|update|store"
+)
+WRITTEN_COMMAND = re.compile(rf"(?<![\w/.-])statemgr ({COMMAND_WORDS})\b")
+# The grammar's own help and examples; the one function that makes suggestions.
+WORDING_ALLOWED = {"statemgr/cli/parser.py", "statemgr/hints.py"}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def test_every_suggested_command_goes_through_suggest() -> None:
+    """A command statemgr tells a person to run is made by ``statemgr.hints.suggest``, so
+    that it carries --workdir (and what else it needs) when pasted where they are."""
+    written = []
+    for path in sorted((REPOSITORY / "statemgr").rglob("*.py")):
+        relative = path.relative_to(REPOSITORY).as_posix()
+        if relative in WORDING_ALLOWED or relative.startswith("statemgr/demo/files/"):
+            continue  # (the demo's own files speak of "the statemgr demo")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skip = _docstrings(tree)
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and id(node) not in skip and WRITTEN_COMMAND.search(text):
+                written.append(f"{relative}:{node.lineno}: {text!r}")
+    assert not written, "use statemgr.hints.suggest for these:\n" + "\n".join(written)

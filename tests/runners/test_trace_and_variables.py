@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import stat
@@ -66,7 +67,7 @@ def test_step_variables_are_absolute_and_empty_for_ssh_without_credentials(
     }
     ssh = SshCredentials(private_key="/k/id", public_key="/k/id.pub")
     variables = step_variables(Environment.new("web", ssh=ssh), layout)
-    assert (variables["ssh_username"], variables["ssh_port"]) == ("torrust", "22")
+    assert (variables["ssh_username"], variables["ssh_port"]) == (getpass.getuser(), "22")
     assert (variables["ssh_private_key"], variables["ssh_public_key"]) == ("/k/id", "/k/id.pub")
 
 

@@ -1,0 +1,42 @@
+"""A config checked as ``validate`` and ``create`` check it: the config loader's checks,
+then every ``call`` imported (not called), then warnings that do not stop anything."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from machines.names import Phase
+from statemgr.errors import ConfigError
+from statemgr.hints import suggest
+from statemgr.model import Environment
+
+# Phases whose steps make things that the destroy steps should take away again.
+MAKING_PHASES = (Phase.provision, Phase.configure, Phase.release, Phase.run)
+
+
+def checked_config(config: str | os.PathLike[str]) -> Environment:
+    """The environment ``config`` declares; ``ConfigError`` lists every problem, bad calls
+    included."""
+    from statemgr.config import load_config
+    from statemgr.runners.python import call_problems
+
+    environment = load_config(config)
+    problems = call_problems(environment, Path.cwd())
+    if problems:
+        raise ConfigError(os.fspath(config), problems)
+    return environment
+
+
+def config_warnings(environment: Environment) -> list[str]:
+    """What is allowed but probably wrong: steps that make things, and none to destroy them."""
+    phases = environment.phases
+    making = [phase.value for phase in MAKING_PHASES if phases.steps(phase)]
+    if making and not phases.destroy:
+        destroy = suggest(f"destroy {environment.name}")
+        return [
+            f"{', '.join(making)} {'has' if len(making) == 1 else 'have'} steps but destroy "
+            "has none: "
+            f"'{destroy}' would mark it destroyed and tear nothing down"
+        ]
+    return []
