@@ -34,6 +34,16 @@ def workspace(console: Console, workdir: Path | None = None) -> Iterator[Workspa
         progress.close()
 
 
+def home_of(console: Console) -> str:
+    """Where environments live for this command: the workspace, or the store's URL."""
+    store = console.options.store
+    if store == "file":
+        return f"the workspace {console.options.workdir}"
+    from statemgr.store.select import _redacted
+
+    return f"the store {_redacted(store)}"
+
+
 def commands_with_comments(pairs: list[tuple[str, str]]) -> list[str]:
     """``  statemgr ...   # what it does`` lines, the comments aligned."""
     commands = [suggest(arguments) for arguments, _ in pairs]
@@ -98,7 +108,7 @@ def create(arguments: argparse.Namespace, console: Console) -> int:
         console,
         name,
         f"created environment '{name}' ({snapshot.display_name}) from {arguments.config}, "
-        f"in the workspace {console.options.workdir}",
+        f"in {home_of(console)}",
         "next:",
         *commands_with_comments(
             [
