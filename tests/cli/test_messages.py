@@ -80,6 +80,8 @@ def test_every_suggestion_works_when_pasted_from_another_folder(
         installed(*w, "status", "web", "--json", cwd=elsewhere),
         installed(*w, "deploy", "web.toml", cwd=elsewhere),
         installed(*w, "status", "nothere", cwd=elsewhere),
+        installed(*w, "destroy", "web", cwd=elsewhere),
+        installed(*w, "status", "web", cwd=elsewhere),  # destroyed: create it again
     ]
     assert config.is_file()
     found = {command for result in outputs for command in suggestions(result)}

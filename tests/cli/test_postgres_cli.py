@@ -303,7 +303,10 @@ def test_store_copy_both_ways(machines: tuple[Path, Path], pg_url: str) -> None:
     assert copied.code == 0, copied
     assert copied.json()["copied"] == ["api", "web"]
     for name, status in before.items():
-        assert sm(second, pg_url, "status", name, "--json").json() == status
+        there = sm(second, pg_url, "status", name, "--json").json()
+        # the same status; its suggested commands carry the --store they were asked with
+        assert {**there, "next_steps": []} == {**status, "next_steps": []}
+        assert all(f"statemgr --store {pg_url} " in step for step in there["next_steps"])
     history = installed("history", "web", "--json", cwd=first).out
     assert sm(second, pg_url, "history", "web", "--json").out == history
     logs = installed("logs", "web", cwd=first).out

@@ -89,6 +89,7 @@ def test_every_command_suggested_along_the_tour_works_when_pasted(
     # the same from the folder above, as someone who did not cd into it
     assert tour.run("--workdir", "tour", "status", "web", cwd=home).code == 0
     assert tour.run("--workdir", "tour", "destroy", "web", cwd=home).code == 0
+    assert tour.run("--workdir", "tour", "status", "web", cwd=home).code == 0  # destroyed
     assert tour.run("--workdir", "tour", "list", cwd=home).code == 0
     assert tour.run("list", cwd=folder).code == 0
     assert tour.run("status", "nothere", cwd=folder).code == 5
@@ -97,7 +98,8 @@ def test_every_command_suggested_along_the_tour_works_when_pasted(
     for expected in (
         ".: statemgr --workdir statemgr-demo demo --keep",
         ".: statemgr --workdir statemgr-demo purge demo",
-        "tour: statemgr create web.toml",
+        ".: statemgr --workdir tour create tour/web.toml",
+        "tour: statemgr release web",
         ".: statemgr --workdir tour purge web",
     ):
         assert expected in tried, tried
