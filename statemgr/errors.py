@@ -139,8 +139,8 @@ class NoSuchOutput(UsageError, LookupError):
         super().__init__(
             f"environment '{env}' has no output {key!r} (its outputs: {listed})",
             env=env,
-            hint=f"a step writes KEY=VALUE lines to $STATEMGR_OUTPUT; 'statemgr output {env}' "
-            "lists them",
+            hint=f"a step writes KEY=VALUE lines to $STATEMGR_OUTPUT; "
+            f"'{suggest(f'output {env}')}' lists them",
         )
 
 
