@@ -151,7 +151,7 @@ def test_a_terminated_lock_session_stops_the_step_and_exits_7(
     _out, err = command.communicate(timeout=20)
     assert command.returncode == 7, err
     assert "the lock was lost" in err and "'postgres' on 127.0.0.1" in err
-    assert "statemgr recover web" in err
+    assert f"statemgr --store {pg_url} recover web" in err  # pasteable: the --store it had
     assert not any(alive(pid) for pid in steps)
     status = sm(second, pg_url, "status", "web", "--json").json()
     assert status["state"] == "provisioning" and status["interrupted"] is True
