@@ -156,6 +156,7 @@ class ProcessRun:
     seconds: float
     max_rss_kib: int
     status: int
+    cpu_seconds: float = 0.0  # user + system time of the child (all its threads)
 
 
 # Runs a command N times and reports, per run, the wall time and the child's peak RSS.
@@ -181,7 +182,8 @@ for _ in range(runs):
             os._exit(127)
     _, status, usage = os.wait4(pid, 0)
     seconds = time.perf_counter() - started
-    found.append([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)])
+    found.append([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
+                  usage.ru_utime + usage.ru_stime])
 import json
 print(json.dumps(found))
 """
@@ -208,7 +210,8 @@ for _ in range(runs):
                 os._exit(127)
         _, status, usage = os.wait4(pid, 0)
         seconds = time.perf_counter() - started
-        found[index].append([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status)])
+        found[index].append([seconds, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
+                             usage.ru_utime + usage.ru_stime])
 print(json.dumps(found))
 """
 

@@ -106,6 +106,14 @@ def measure(
 ) -> dict[str, tuple[list[float], int]]:
     """Each command's wall times of ``runs`` runs, run in turns (after 2 warm-up turns), and
     the largest peak RSS seen (KiB)."""
+    found = measure_all(commands, runs)
+    return {label: (times, rss) for label, (times, rss, _cpu) in found.items()}
+
+
+def measure_all(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]], runs: int
+) -> dict[str, tuple[list[float], int, list[float]]]:
+    """``measure``, with each run's CPU time (user + system, every thread) as well."""
     measured = {}
     found = run_in_turns(list(commands.values()), runs + 2)
     for (label, (argv, _env)), all_runs in zip(commands.items(), found, strict=True):
@@ -114,7 +122,8 @@ def measure(
         if failed:
             raise RuntimeError(f"{argv} exited {failed[0]}")
         rss = max(result.max_rss_kib for result in results)
-        measured[label] = ([result.seconds for result in results], rss)
+        cpu = [result.cpu_seconds for result in results]
+        measured[label] = ([result.seconds for result in results], rss, cpu)
     return measured
 
 
@@ -166,11 +175,12 @@ def run(quick: bool) -> Section:
             section.note(f"terraform baseline skipped: {terraform}")
         else:
             baselines["terraform show -json"] = terraform
-        measured = measure(
-            {**baselines, **{name: (argv, None) for name, argv in commands.items()}}, runs=runs
+        everything = measure_all(
+            {**baselines, **{name: (argv, None) for name, argv in commands.items()}}, runs
         )
-        for label, (times, rss) in measured.items():
-            section.note(f"{label}: {spread(times)}, peak RSS {mib(rss)}")
+        measured = {label: (times, rss) for label, (times, rss, _cpu) in everything.items()}
+        for label, (times, rss, cpu) in everything.items():
+            section.note(f"{label}: {spread(times)}, peak RSS {mib(rss)}, CPU {ms(median(cpu))}")
         python_times, python_rss = measured["python -c pass"]
         python_median = median(python_times)
         tf_median = median(measured["terraform show -json"][0]) if len(baselines) > 1 else None
@@ -186,6 +196,15 @@ def run(quick: bool) -> Section:
                     f"<= {STATUS_GOAL_RATIO}x terraform show",
                     value / tf_median <= STATUS_GOAL_RATIO if tf_median else None,
                 )
+                if tf_median:
+                    ours = median(everything[name][2])
+                    theirs = median(everything["terraform show -json"][2])
+                    section.add(
+                        f"{name}: CPU time (user + system; context for a loaded machine)",
+                        ms(ours),
+                        f"terraform show -json {ms(theirs)}",
+                        f"{ours / theirs:.2f}x",
+                    )
             section.add(
                 name,
                 ms(value),

@@ -7,24 +7,28 @@ the modules of the state-changing commands are imported only when one of them ru
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from statemgr.cli import quick
 from statemgr.cli.console import Console, Options
-from statemgr.cli.parser import HANDLERS, LOGGED_COMMANDS, ArgumentFailure, parse
 from statemgr.errors import ConfigError, EnvironmentNotFound, InvalidName, StatemgrError
 from statemgr.hints import suggesting_with
 from statemgr.model.names import EnvironmentName
 
+if TYPE_CHECKING:  # argparse itself: only for command lines the quick parser leaves to it
+    import argparse
+
+    from statemgr.cli.parser import ArgumentFailure
+
 __all__ = ["main"]
 
-Handler = Callable[[argparse.Namespace, Console], int]
+Handler = Callable[["argparse.Namespace", Console], int]
 DEMO_DIR = "statemgr-demo"
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
@@ -35,12 +39,16 @@ EXIT_SIGPIPE = 141
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    try:
-        namespace = quick.parse(arguments) or parse(arguments)
-    except ArgumentFailure as failure:
-        return _argument_error(failure, arguments)
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
+    namespace = quick.parse(arguments)
+    if namespace is None:
+        from statemgr.cli.parser import ArgumentFailure, parse
+
+        try:
+            namespace = parse(arguments)
+        except ArgumentFailure as failure:
+            return _argument_error(failure, arguments)
+        except SystemExit as done:  # --help
+            return done.code if isinstance(done.code, int) else 0
     if namespace.command not in quick.COMMANDS:
         gc.enable()  # off during start-up (statemgr.__main__); a long command may need it
     console = Console(_options(namespace))
@@ -98,7 +106,12 @@ def _has_password(spec: str) -> bool:
 
 
 def _handler(command: str) -> Handler:
-    module, function = HANDLERS[command]
+    found = quick.HANDLERS.get(command)
+    if found is None:
+        from statemgr.cli.parser import HANDLERS
+
+        found = HANDLERS[command]
+    module, function = found
     handler: Handler = getattr(importlib.import_module(module), function)
     return handler
 
@@ -115,6 +128,10 @@ def _run(namespace: argparse.Namespace, console: Console) -> int:
         except InvalidName as error:
             error.hint = _name_hint(namespace.command, name)
             raise
+    if namespace.command in quick.COMMANDS:
+        return handler(namespace, console)  # reading: no log
+    from statemgr.cli.parser import LOGGED_COMMANDS
+
     if namespace.command not in LOGGED_COMMANDS:
         return handler(namespace, console)
     from statemgr.cli.logs import logging_session

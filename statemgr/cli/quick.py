@@ -13,11 +13,21 @@ When it answers, its namespace equals the one argparse gives for the same argume
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    import argparse
 
 # The reading commands, and how many positional arguments each takes.
 COMMANDS: dict[str, int] = {"status": 1, "list": 0, "history": 1}
+# Their handlers (as in ``statemgr.cli.parser.HANDLERS``: a test checks they agree).
+HANDLERS: dict[str, tuple[str, str]] = {
+    "status": ("statemgr.cli.reading", "status"),
+    "list": ("statemgr.cli.reading", "list_environments"),
+    "history": ("statemgr.cli.reading", "history"),
+}
 POSITIONALS: dict[str, tuple[str, ...]] = {"status": ("name",), "list": (), "history": ("name",)}
 # The global options (statemgr.cli.parser), their attributes and defaults.
 FLAGS = {
@@ -65,4 +75,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace | None:
         return None
     values["command"] = command
     values.update(zip(POSITIONALS[command], positionals, strict=True))
-    return argparse.Namespace(**values)
+    # Not argparse's class (importing argparse costs what this module saves), but the same
+    # attributes: the handlers only read them.
+    return cast("argparse.Namespace", SimpleNamespace(**values))

@@ -6,10 +6,9 @@ portalocker, and neither does this module.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statemgr.cli import render
 from statemgr.cli.console import Console
@@ -17,6 +16,9 @@ from statemgr.errors import NoSuchOutput, StorageError, UsageError
 from statemgr.layout import Layout
 from statemgr.service.status import ReadOnlyWorkspace, transition_json
 from statemgr.store.base import Store
+
+if TYPE_CHECKING:  # the quick reading command lines never import argparse
+    import argparse
 
 
 def store(console: Console, workdir: Path | None = None) -> Store:

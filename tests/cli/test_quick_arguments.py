@@ -99,3 +99,11 @@ def test_the_usual_reading_command_lines_take_the_quick_path(argv: list[str]) ->
 def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
     """Tried: missing or extra arguments, help, abbreviations, options it does not know."""
     assert quick.parse(argv) is None
+
+
+def test_the_quick_handlers_are_the_parsers() -> None:
+    """Tried: every command the quick parser answers, against the full grammar's table."""
+    from statemgr.cli.parser import HANDLERS
+
+    assert set(quick.HANDLERS) == set(quick.COMMANDS)
+    assert all(HANDLERS[command] == found for command, found in quick.HANDLERS.items())

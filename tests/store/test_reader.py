@@ -98,7 +98,16 @@ def test_garbage_reads_as_the_converter_reads_it(data: bytes) -> None:
 
 
 # What status and list do not need, and once imported (each costs milliseconds of start-up).
-HEAVY = ("cattrs", "statemachine", "loguru", "portalocker", "shutil", "hashlib", "subprocess")
+HEAVY = (
+    "cattrs",
+    "statemachine",
+    "loguru",
+    "portalocker",
+    "argparse",
+    "shutil",
+    "hashlib",
+    "subprocess",
+)
 READING = f"""
 import json, sys
 from statemgr.cli import main
