@@ -47,9 +47,8 @@ class EnvironmentName(str):
             return value
         if not isinstance(value, str):
             raise InvalidName(repr(value), f"expected a string, got {type(value).__name__}")
-        reason = _reason(value)
-        if reason is not None:
-            raise InvalidName(value, reason)
+        if len(value) > MAX_NAME_LENGTH or not NAME_PATTERN.fullmatch(value):
+            raise InvalidName(value, _reason(value) or "it does not match the pattern")
         return super().__new__(cls, value)
 
 

@@ -60,7 +60,7 @@ from statemgr.store.atomic import (
     sync_folder,
 )
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder, recorded
-from statemgr.store.holders import live_holder
+from statemgr.store.holders import live_holder, read_proc_locks
 from statemgr.store.reader import loads, summary
 
 
@@ -170,12 +170,20 @@ class FileStore:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]
 
     def list(self) -> list[Listing]:
+        """Every environment's summary, and whether a live command holds it: the kernel's
+        list of locks is read once for all of them, before their state files (a command
+        that starts meanwhile can make one look interrupted: ``list`` asks again then)."""
+        locks = read_proc_locks()
         listings: list[Listing] = []
         for name in self._folders():
             path = self.layout.state_file(name)
             try:
                 data = self._read(name, path)
-                listings.append(Listing(name, self._summarize(name, path, data)))
+                found = self._summarize(name, path, data)
+                held = None
+                if locks is not None:
+                    held = live_holder(self.layout.lock_file(name), locks) is not None
+                listings.append(Listing(name, found, held=held))
             except EnvironmentNotFound:
                 continue  # a folder without a state: not an environment
             except StatemgrError as error:

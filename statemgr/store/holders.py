@@ -77,22 +77,33 @@ def read_holder(lock_file: Path, attempts: int = 3) -> LockHolder | None:
     return None
 
 
+def read_proc_locks() -> str | None:
+    """The kernel's list of locks now, or None when this system has none (not Linux)."""
+    try:
+        return PROC_LOCKS.read_text()
+    except FileNotFoundError:
+        return "" if PROC_LOCKS.exists() else None
+    except OSError:
+        return None
+
+
 def flock_pids(
-    lock_file: Path, status: os.stat_result | None = None
+    lock_file: Path, status: os.stat_result | None = None, locks: str | None = None
 ) -> tuple[list[int], list[int]] | None:
     """Pids holding a flock on ``lock_file`` per ``/proc/locks``; None when it cannot tell.
 
     Returns the pids whose entry matches device and inode, and those that match the inode
     alone: where ``stat`` and the kernel name the device differently (btrfs subvolumes,
     overlay) only the inode agrees, and the caller confirms such a pid against the
-    holder's record. Waiters (``->`` lines) do not count.
+    holder's record. Waiters (``->`` lines) do not count. ``locks``: the kernel's list as
+    read a moment ago (``read_proc_locks``), for a caller that asks about many files.
     """
     try:
         status = status or os.lstat(lock_file)
-        text = PROC_LOCKS.read_text()
-    except FileNotFoundError:
-        return ([], []) if PROC_LOCKS.exists() else None
     except OSError:
+        return None
+    text = read_proc_locks() if locks is None else locks
+    if text is None:
         return None
     inode = f":{status.st_ino}"
     device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}{inode}"
@@ -111,12 +122,13 @@ def flock_pids(
     return exact, same_inode
 
 
-def live_holder(lock_file: Path) -> LockHolder | None:
+def live_holder(lock_file: Path, locks: str | None = None) -> LockHolder | None:
     """The live command holding ``lock_file``, or None. Never locks, never waits.
 
     The kernel says whether anyone holds it (a record left by a holder that died, even by
     SIGKILL, is not trusted); the record says who. A lock file that is not a regular file
-    (a link, a FIFO) is nobody's lock: statemgr never opens it.
+    (a link, a FIFO) is nobody's lock: statemgr never opens it. ``locks``: the kernel's
+    list of locks as ``read_proc_locks`` read it (else it is read now).
     """
     try:
         status = os.lstat(lock_file)
@@ -124,7 +136,7 @@ def live_holder(lock_file: Path) -> LockHolder | None:
         return None
     if not stat.S_ISREG(status.st_mode):
         return None
-    found = flock_pids(lock_file, status)
+    found = flock_pids(lock_file, status, locks)
     if found is None:
         return _holder_by_pid(lock_file)
     exact, same_inode = found
