@@ -170,25 +170,35 @@ class FileStore:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]
 
     def list(self) -> list[Listing]:
-        """Every environment's summary, and whether a live command holds it: the kernel's
-        list of locks is read once for all of them, before their state files (a command
-        that starts meanwhile can make one look interrupted: ``list`` asks again then)."""
-        locks = read_proc_locks()
+        """Every environment's summary, and whether a live command holds it. The kernel's
+        list of locks is read once for all of them (not once each: 10,000 reads were most
+        of a list), after their state files, as ``status`` probes after it reads: a command
+        that finished meanwhile makes one look interrupted, and ``list`` asks again then."""
         listings: list[Listing] = []
         for name in self._folders():
             path = self.layout.state_file(name)
             try:
                 data = self._read(name, path)
-                found = self._summarize(name, path, data)
-                held = None
-                if locks is not None:
-                    held = live_holder(self.layout.lock_file(name), locks) is not None
-                listings.append(Listing(name, found, held=held))
+                listings.append(Listing(name, self._summarize(name, path, data)))
             except EnvironmentNotFound:
                 continue  # a folder without a state: not an environment
             except StatemgrError as error:
                 listings.append(Listing(name, None, error))
-        return listings
+        locks = self.kernel_locks()
+        if locks is None:  # no /proc/locks: ``holder`` asks about each
+            return listings
+        held = self._held
+        return [
+            attrs.evolve(found, held=held(found.name, locks)) if found.summary else found
+            for found in listings
+        ]
+
+    def kernel_locks(self) -> str | None:
+        """The kernel's list of locks now (``holders.read_proc_locks``)."""
+        return read_proc_locks()
+
+    def _held(self, name: str, locks: str) -> bool:
+        return live_holder(self.layout.lock_file(_checked(name)), locks) is not None
 
     def holder(self, name: str) -> LockHolder | None:
         return live_holder(self.layout.lock_file(_checked(name)))

@@ -30,10 +30,17 @@ class FinishBeforeTheProbe(FileStore):
         self.finish: Callable[[], None] | None = finish
 
     def holder(self, name: str) -> LockHolder | None:
+        self._finish_first()
+        return super().holder(name)
+
+    def kernel_locks(self) -> str | None:  # list probes every environment at once
+        self._finish_first()
+        return super().kernel_locks()
+
+    def _finish_first(self) -> None:
         if self.finish is not None:
             finish, self.finish = self.finish, None
             finish()
-        return super().holder(name)
 
 
 def _running_provision(workdir: Path) -> subprocess.Popen[str]:
