@@ -86,6 +86,8 @@ MIGRATIONS: dict[int, Migration] = {
     2: _adds_defaulted_fields,
     # 4: the history moves to history.jsonl; state.json keeps its latest transition.
     3: _history_moves_out,
+    # 5: environment.config_hash (the config as create or update read it).
+    4: _adds_defaulted_fields,
 }
 
 

@@ -139,7 +139,18 @@ def running_with_outputs() -> Snapshot:
     return attrs.evolve(snapshot, outputs=outputs)
 
 
+def updated_config() -> Snapshot:
+    """Schema 5: the config's hash, and an ``update`` in the history (state unchanged)."""
+    running = healthy_running()
+    environment = attrs.evolve(running.environment, config_hash="9f86d081884c7d65" * 4)
+    updated = attrs.evolve(running, environment=environment).recorded(
+        "update", "update", pid=300, host="ops-1", at=T0 + timedelta(minutes=20)
+    )
+    return _recorded(updated, running.revision + 1)
+
+
 GOLDEN_SNAPSHOTS = {
+    "updated_config.json": updated_config,
     "healthy_running.json": healthy_running,
     "running_with_outputs.json": running_with_outputs,
     "provision_failed.json": provision_failed,
@@ -606,4 +617,4 @@ def test_migrations_run_in_order_up_to_the_current_version(
 def test_every_older_version_has_its_migration() -> None:
     """Tried: the real registry: one step from each version before the current one."""
     assert sorted(serialization.MIGRATIONS) == list(range(1, CURRENT))
-    assert CURRENT == 4
+    assert CURRENT == 5

@@ -120,6 +120,19 @@ def create(arguments: argparse.Namespace, console: Console) -> int:
     )
 
 
+def update(arguments: argparse.Namespace, console: Console) -> int:
+    with workspace(console) as ws:
+        snapshot = ws.update(arguments.config)
+    name = snapshot.name
+    return finished(
+        console,
+        name,
+        f"updated environment '{name}' from {arguments.config}: its steps and ssh settings "
+        f"are the config's now; still {snapshot.display_name}",
+        now_in(console, name),
+    )
+
+
 def planned(arguments: argparse.Namespace, console: Console) -> int:
     """A phase command, deploy, redeploy or destroy (with --resume and --var)."""
     if arguments.command == "destroy":

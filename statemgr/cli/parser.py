@@ -26,6 +26,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "diagram": ("statemgr.cli.reading", "diagram"),
     "validate": ("statemgr.cli.changing", "validate"),
     "create": ("statemgr.cli.changing", "create"),
+    "update": ("statemgr.cli.changing", "update"),
     **{command: ("statemgr.cli.changing", "planned") for command in PHASE_COMMANDS},
     "deploy": ("statemgr.cli.changing", "planned"),
     "redeploy": ("statemgr.cli.changing", "planned"),
@@ -41,6 +42,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
 LOGGED_COMMANDS = frozenset(
     {
         "create",
+        "update",
         *PHASE_COMMANDS,
         "deploy",
         "redeploy",
@@ -148,6 +150,7 @@ def honoured(command: str) -> frozenset[str]:
 EXAMPLES: dict[str, str] = {
     "create": "statemgr create web.toml",
     "validate": "statemgr validate web.toml",
+    "update": "statemgr update web.toml",
     "provision": "statemgr provision web",
     "configure": "statemgr configure web --resume",
     "release": "statemgr release web --var VERSION=1.2",
@@ -287,6 +290,7 @@ def _add_commands(command: Callable[[str, str], argparse.ArgumentParser]) -> Non
     for name, what in (
         ("create", "create an environment from a config file"),
         ("validate", "check a config file; changes nothing"),
+        ("update", "adopt a changed config: its steps and ssh settings, the state unchanged"),
     ):
         command(name, what).add_argument("config", metavar="CONFIG", help="the TOML config")
     named = {

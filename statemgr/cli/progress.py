@@ -130,7 +130,10 @@ class Progress(Observer):
 
     def note(self, env: str, message: str) -> None:
         self.close()
-        self.console.info(message)
+        if message.startswith("warning: "):  # not progress: shown with -q too
+            self.console.err(self.console.paint_err("warning: ", "yellow") + message[9:])
+        else:
+            self.console.info(message)
 
     # --- the terminal line ------------------------------------------------------------
 

@@ -29,6 +29,7 @@ COMMANDS = (
     "deploy",
     "redeploy",
     "check",
+    "update",
     "destroy",
     "recover",
     "purge",
@@ -213,6 +214,9 @@ def _other_plan(command: str, snapshot: Snapshot) -> Plan:
     elif command == "purge":
         if state is not StateName.destroyed:
             raise _refused(snapshot, command, "destroy it first, or use --force")
+    elif command == "update":
+        if state is StateName.destroyed:
+            raise _refused(snapshot, command, "a destroyed environment is created again")
     elif command == "check":
         if state is not StateName.running:
             raise _refused(snapshot, command, "checks watch a running environment")

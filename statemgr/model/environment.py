@@ -110,6 +110,9 @@ class Environment:
     phases: Phases = Phases()
     ssh: SshCredentials | None = None
     config_file: str | None = None
+    # The SHA-256 of the config file as ``create`` or ``update`` read it (schema 5): a
+    # config edited since is noticed (``statemgr update`` adopts it).
+    config_hash: str | None = None
 
     @classmethod
     def new(

@@ -11,7 +11,7 @@ import attrs
 from machines.names import Event, Phase, StateName
 from statemgr.model.environment import Environment
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 PHASE_START_EVENTS: dict[Phase, Event] = {
     Phase.provision: Event.start_provisioning,
@@ -243,6 +243,18 @@ class Snapshot:
             updated_at=when,
             outputs={} if to is StateName.destroyed else self.outputs,
         )
+
+    def recorded(
+        self, event: str, command: str, pid: int, host: str, *, at: datetime | None = None
+    ) -> Snapshot:
+        """This snapshot with ``event`` in its history and its state unchanged (``update``):
+        a history entry whose from and to are the current state, not a transition."""
+        when = at or utc_now()
+        state = self.state.name
+        line = Transition(
+            at=when, from_state=state, to=state, event=event, command=command, pid=pid, host=host
+        )
+        return attrs.evolve(self, latest=line, updated_at=when)
 
 
 @attrs.frozen

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from machines.names import Event, Phase
 from statemgr.errors import (
     EnvironmentExists,
@@ -82,7 +84,7 @@ class Workspace(ReadOnlyWorkspace):
 
     def create(self, config: str | os.PathLike[str]) -> Snapshot:
         """A new environment in ``created``; refuses a name that already exists."""
-        from statemgr.service.checks import config_warnings
+        from statemgr.service.checks import config_warnings, file_digest
 
         environment = self.validate(config)
         name = str(environment.name)
@@ -93,7 +95,8 @@ class Workspace(ReadOnlyWorkspace):
         with self.store.lock(name, "create", self.lock_timeout, create=True) as held:
             if self.store.exists(name):
                 raise EnvironmentExists(name)
-            snapshot = new_snapshot(environment, "create", os.getpid(), _host())
+            recorded = attrs.evolve(environment, config_hash=file_digest(config))
+            snapshot = new_snapshot(recorded, "create", os.getpid(), _host())
             created = held.create(snapshot)
             _make_folder(self.layout.build_dir(name))
         return created
@@ -214,6 +217,28 @@ class Workspace(ReadOnlyWorkspace):
                 record_failure(run, failure)
             return run.snapshot
 
+    def update(self, config: str | os.PathLike[str]) -> Snapshot:
+        """The stored environment named in ``config`` takes ``config``'s steps and ssh
+        settings (after validating it); the state stays, and history records ``update``."""
+        from statemgr.service.checks import config_warnings, file_digest
+
+        environment = self.validate(config)
+        name = str(environment.name)
+        for warning in config_warnings(environment):
+            self.observer.note(name, f"warning: {warning}")
+        with self._command(name, "update", drifted=False) as run:
+            plan("update", run.snapshot)
+            adopted = attrs.evolve(
+                run.snapshot.environment,
+                phases=environment.phases,
+                ssh=environment.ssh,
+                config_file=environment.config_file,
+                config_hash=file_digest(config),
+            )
+            updated = attrs.evolve(run.snapshot, environment=adopted)
+            run.save(updated.recorded("update", "update", run.pid, run.host))
+            return run.snapshot
+
     def purge(self, name: str, *, force: bool = False) -> None:
         """Remove data/NAME and build/NAME of a destroyed environment (any state with force)."""
         checked = EnvironmentName(name)
@@ -231,7 +256,7 @@ class Workspace(ReadOnlyWorkspace):
 
     @contextmanager
     def _command(
-        self, name: str, command: str, *, allow_interrupted: bool = False
+        self, name: str, command: str, *, allow_interrupted: bool = False, drifted: bool = True
     ) -> Iterator[CommandRun]:
         checked = EnvironmentName(name)
         # The handlers are in place before the lock is taken and until after it is let go,
@@ -244,6 +269,8 @@ class Workspace(ReadOnlyWorkspace):
                     snapshot = held.load()
                     if snapshot.operation is not None and not allow_interrupted:
                         raise _interrupted(checked, snapshot.operation)
+                    if drifted:
+                        self._warn_of_drift(snapshot)
                     run = CommandRun(self.layout, held, command, snapshot, self.observer, guard)
                     held.watch(guard.lock_lost)
                     try:
@@ -264,6 +291,13 @@ class Workspace(ReadOnlyWorkspace):
             except StorageError as error:
                 _hint_recover(error, run, checked, command)
                 raise
+
+    def _warn_of_drift(self, snapshot: Snapshot) -> None:
+        from statemgr.service.checks import config_drift
+
+        drift = config_drift(snapshot.environment)
+        if drift is not None:
+            self.observer.note(snapshot.name, f"warning: {drift}")
 
     def _stop_leftovers(self, run: CommandRun) -> None:
         """Stop what still runs of the interrupted command's step (after a SIGKILL of

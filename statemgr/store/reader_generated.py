@@ -42,7 +42,17 @@ _TRANSITION_KEYS = frozenset(
         "revision",
     }
 )
-_ENVIRONMENT_KEYS = frozenset({"name", "data_dir", "build_dir", "phases", "ssh", "config_file"})
+_ENVIRONMENT_KEYS = frozenset(
+    {
+        "name",
+        "data_dir",
+        "build_dir",
+        "phases",
+        "ssh",
+        "config_file",
+        "config_hash",
+    }
+)
 _STATE_KEYS = frozenset({"name", "failure"})
 _OPERATION_KEYS = frozenset(
     {
@@ -163,6 +173,9 @@ def structure_environment(o: Any) -> Environment:
     if "config_file" in o:
         value = o["config_file"]
         given["config_file"] = None if value is None else values.strict_str(value, str)
+    if "config_hash" in o:
+        value = o["config_hash"]
+        given["config_hash"] = None if value is None else values.strict_str(value, str)
     return Environment(**given)
 
 
