@@ -202,18 +202,18 @@ IN_PROGRESS = {"provisioning", "configuring", "releasing"}
 # failed state that phase's command and deploy (and release and redeploy in release_failed
 # and run_failed); in released and running, release and redeploy; in running, check").
 COMMANDS = {
-    "created": ("provision", "deploy", "destroy"),
+    "created": ("provision", "deploy", "update", "destroy"),
     "provisioning": ("destroy", "recover"),
-    "provisioned": ("configure", "deploy", "destroy"),
+    "provisioned": ("configure", "deploy", "update", "destroy"),
     "configuring": ("destroy", "recover"),
-    "configured": ("release", "deploy", "destroy"),
+    "configured": ("release", "deploy", "update", "destroy"),
     "releasing": ("destroy", "recover"),
-    "released": ("release", "run", "deploy", "redeploy", "destroy"),
-    "running": ("release", "redeploy", "check", "destroy"),
-    "provision_failed": ("provision", "deploy", "destroy"),
-    "configure_failed": ("configure", "deploy", "destroy"),
-    "release_failed": ("release", "deploy", "redeploy", "destroy"),
-    "run_failed": ("release", "run", "deploy", "redeploy", "destroy"),
+    "released": ("release", "run", "deploy", "redeploy", "update", "destroy"),
+    "running": ("release", "redeploy", "check", "update", "destroy"),
+    "provision_failed": ("provision", "deploy", "update", "destroy"),
+    "configure_failed": ("configure", "deploy", "update", "destroy"),
+    "release_failed": ("release", "deploy", "redeploy", "update", "destroy"),
+    "run_failed": ("release", "run", "deploy", "redeploy", "update", "destroy"),
     "destroyed": ("purge",),
 }
 FAILED_DETAILS = {

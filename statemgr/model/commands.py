@@ -217,6 +217,8 @@ def _other_plan(command: str, snapshot: Snapshot) -> Plan:
     elif command == "update":
         if state is StateName.destroyed:
             raise _refused(snapshot, command, "a destroyed environment is created again")
+        if state.is_in_progress:
+            raise _refused(snapshot, command, "a command was interrupted; recover it first")
     elif command == "check":
         if state is not StateName.running:
             raise _refused(snapshot, command, "checks watch a running environment")

@@ -118,7 +118,7 @@ def test_step_failure_exits_1_and_status_shows_it(workdir: Path, capsys: Capsys)
     assert "step 'boom' (command_failed, exit code 3)" in human.out
     assert "broken-boom" in human.out
     assert str(failure["trace_file"]) in human.out
-    assert "allowed:  configure, deploy, destroy" in human.out
+    assert "allowed:  configure, deploy, update, destroy" in human.out
     assert "next steps:" in human.out and "statemgr configure web --resume" in human.out
 
 
@@ -140,7 +140,7 @@ def test_not_allowed_exits_3_naming_state_and_allowed(workdir: Path, capsys: Cap
     assert result.code == 3
     assert result.err.splitlines() == [
         "statemgr: error: environment 'web': 'configure' is not allowed in state 'created' "
-        "(allowed now: provision, deploy, destroy)",
+        "(allowed now: provision, deploy, update, destroy)",
         "hint: run 'statemgr status web' for what to do next",
     ]
     as_json = in_process(capsys, "configure", "web", "--json")
@@ -242,7 +242,7 @@ def test_status_of_a_healthy_environment(workdir: Path, capsys: Capsys) -> None:
     in_process(capsys, "create", str(full_config(workdir)))
     report = status_json(capsys, "web")
     assert report["lock"] is None and report["failure"] is None
-    assert report["allowed_commands"] == ["provision", "deploy", "destroy"]
+    assert report["allowed_commands"] == ["provision", "deploy", "update", "destroy"]
     human = in_process(capsys, "status", "web").out
     assert human.startswith("web: Created (created)")
     assert "since:" in human and "ago)" in human
