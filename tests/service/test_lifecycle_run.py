@@ -170,7 +170,7 @@ def test_a_failing_step_records_the_failure_and_stops_the_phase(
     assert (last.event, last.failed_step) == ("configure_failed", "broken")
     assert workspace.history("web")[-1] == last
     # The phase may be retried (it fails the same way again); release is refused.
-    assert snapshot.allowed_commands() == ("configure", "deploy", "destroy")
+    assert snapshot.allowed_commands() == ("configure", "deploy", "update", "destroy")
     assert failure.completed_steps == ("ok_first",)
     with pytest.raises(StepFailed):
         workspace.configure("web")
