@@ -109,3 +109,54 @@ def created(workdir: Path, name: str, **phases: Sequence[Mapping[str, object]]) 
 
 def no_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" not in text
+
+
+def main_as(user: str, argv: Sequence[str], cwd: Path) -> Result:
+    """``statemgr.cli.main(argv)`` in a forked child that dropped to ``user`` (the installed
+    script's interpreter may sit where another user cannot reach it)."""
+    import pwd
+    import tempfile
+
+    entry = pwd.getpwnam(user)
+    _import_everything()  # the interpreter's own files may be out of the user's reach
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 70
+            try:
+                os.setgid(entry.pw_gid)
+                os.setuid(entry.pw_uid)
+                os.chdir(cwd)
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+                from statemgr.cli import main
+
+                code = main(list(argv))
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        out.seek(0)
+        err.seek(0)
+        return Result(os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode())
+
+
+def _import_everything() -> None:
+    """Import every statemgr module (and so the libraries and standard modules they use)."""
+    import importlib
+    import pkgutil
+
+    import statemgr
+
+    for module in pkgutil.walk_packages(statemgr.__path__, "statemgr."):
+        if module.name.startswith("statemgr.demo.files"):
+            continue
+        try:
+            importlib.import_module(module.name)
+        except ImportError:
+            continue
+    for name in ("loguru", "portalocker", "pwd", "grp", "shutil", "socket", "signal"):
+        importlib.import_module(name)
