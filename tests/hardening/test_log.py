@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from statemgr.cli.logfile import LogFile
+from statemgr.service.workspace import Workspace
 
 from .conftest import mount
-from .support import STATEMGR, clean_env, created, installed, no_traceback, ok_step
+from .support import STATEMGR, clean_env, created, installed, no_traceback, ok_step, write_config
 
 pytestmark = pytest.mark.skipif(not STATEMGR.exists(), reason=f"{STATEMGR} is not installed")
 
@@ -174,9 +175,11 @@ def test_item9_sixteen_commands_crossing_the_rotation(workdir: Path) -> None:
     """Item 9 through the CLI: a log 200 bytes short of 10 MB, 16 commands at once: one
     rotation (statemgr.log.1), and every command's 'started' and 'done' line is kept."""
     names = [f"e{number}" for number in range(16)]
+    workspace = Workspace(workdir)  # in this process: sixteen creates at a fraction of the cost
     for name in names:
-        created(workdir, name)
+        workspace.create(write_config(workdir, name))
     log = workdir / LOG
+    log.parent.mkdir(mode=0o700)
     log.write_bytes(b"old line\n" * ((10 * 1024 * 1024 - 200) // 9))
     processes = [
         subprocess.Popen(

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not STATEMGR.exists(), reason=f"{STATEMGR} is no
 
 NAMES = ("s1", "s2", "s3", "s4")
 WORKERS = 16
-STORM_SECONDS = 25.0
+STORM_SECONDS = 20.0
 COMMANDS = (
     ["provision"], ["configure"], ["release"], ["run"], ["deploy"], ["destroy"],
     ["recover"], ["purge", "--force"], ["status"], ["history"],
