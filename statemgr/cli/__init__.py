@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from statemgr.cli import quick
 from statemgr.cli.console import Console, Options
-from statemgr.errors import ConfigError, EnvironmentNotFound, InvalidName, StatemgrError
+from statemgr.errors import (
+    ConfigError,
+    EnvironmentNotFound,
+    InvalidName,
+    StatemgrError,
+    StorageError,
+)
 from statemgr.hints import suggesting_with
 from statemgr.model.names import EnvironmentName
 
@@ -63,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (``statemgr list | head``)
         _silence_stdout()
         return EXIT_SIGPIPE
+    except OSError as error:  # the system said no: a storage failure (7), never a bug (70)
+        where = os.fsdecode(error.filename) if error.filename is not None else "a file"
+        return report_error(console, StorageError(where, "use", error), namespace)
     except Exception as error:
         return _internal_error(console, error, namespace)
 

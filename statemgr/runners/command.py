@@ -50,7 +50,7 @@ from statemgr.runners.process import (
 )
 from statemgr.runners.trace import Trace
 from statemgr.runners.variables import shell_script, step_environment, substitute
-from statemgr.safe_paths import open_file
+from statemgr.safe_paths import make_workspace_folder, open_file
 
 SHELL = "/bin/sh"
 MESSAGE_LINES = 10
@@ -84,7 +84,7 @@ def working_folder(context: StepContext) -> Path:
     """The step's cwd: build_dir / cwd (an absolute cwd as is), created when missing."""
     cwd = context.step.cwd
     folder = context.build_dir / substitute(cwd, context.variables) if cwd else context.build_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    make_workspace_folder(folder)  # 0700 whatever the umask
     return folder
 
 

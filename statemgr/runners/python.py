@@ -37,6 +37,7 @@ from statemgr.runners.output import Tee
 from statemgr.runners.process import interruption_name
 from statemgr.runners.step_outputs import with_outputs
 from statemgr.runners.trace import Trace
+from statemgr.safe_paths import make_workspace_folder
 
 StepFunction = Callable[[StepContext], object]
 
@@ -113,7 +114,7 @@ def _call(context: StepContext, trace: Trace) -> tuple[str | None, object]:
     call = context.step.call
     if not call:
         raise ValueError(f"step '{context.step.name}' is not a Python step (no 'call')")
-    context.build_dir.mkdir(parents=True, exist_ok=True)
+    make_workspace_folder(context.build_dir)  # 0700 whatever the umask
     with _importable(_config_folder(context)):
         try:
             function = resolve(call)

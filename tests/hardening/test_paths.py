@@ -235,3 +235,23 @@ def test_item12_a_concurrent_purge_is_no_such_environment(workdir: Path) -> None
         assert other.returncode in (0, 5), other_err
         codes.add(other.returncode)
     assert 5 in codes or 0 in codes
+
+
+def test_item12_an_oserror_is_a_storage_failure_never_an_internal_error(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 12 (contract: "an OSError is never reported as 70"): one that escapes a
+    command is exit 7 naming its file, in the contract's two lines."""
+    import statemgr.cli.reading
+    from statemgr.cli import main
+
+    created(workdir, "web")
+
+    def refused(*_args: object) -> int:
+        raise PermissionError(13, "Permission denied", str(workdir / "somewhere"))
+
+    monkeypatch.setattr(statemgr.cli.reading, "status", refused)
+    assert main(["status", "web"]) == 7
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "somewhere" in err
+    assert len(err.strip().splitlines()) == 2 and no_traceback(err)
