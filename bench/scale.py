@@ -92,7 +92,8 @@ def in_process_breakdown(workdir: Path) -> list[str]:
     return [
         f"in one process, {count} environments: "
         f"ReadOnlyWorkspace.list() {ms(t4 - t3)} ({(t4 - t3) * per:.0f} us each) = "
-        f"store.list() {ms(t2 - t1)} + holder probes {ms(t3 - t2)} + the rest; "
+        f"store.list() {ms(t2 - t1)} (with one read of /proc/locks for all) + the rest; "
+        f"a holder probe of each, as list once made, would add {ms(t3 - t2)}; "
         f"JSON out {ms(t5 - t4)} ({len(text)} chars)",
         f"  for comparison: read + json.loads of every state.json {ms(t6 - t5)}, the "
         f"converter's full structure of each (from_document) {ms(t7 - t6)}; finding the "
