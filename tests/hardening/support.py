@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cli.support import write_config  # one TOML writer for every test
+
 STATEMGR = Path(sys.executable).parent / "statemgr"
 NOBODY = "nobody"
 CONTRACT_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 130, 143}
@@ -66,33 +68,6 @@ def as_user(user: str, *argv: str, cwd: Path | None = None) -> subprocess.Comple
         check=True,
         timeout=60,
     )
-
-
-def toml_value(value: object) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, Sequence):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(value)
-
-
-def write_config(folder: Path, name: str, **phases: Sequence[Mapping[str, object]]) -> Path:
-    """A TOML config for ``name`` with the given steps per phase."""
-    lines = ["[environment]", f'name = "{name}"', ""]
-    for phase, steps in phases.items():
-        for step in steps:
-            lines.append(f"[[{phase}.steps]]")
-            lines += [f"{key} = {toml_value(value)}" for key, value in step.items()]
-            lines.append("")
-    path = folder / f"{name}.toml"
-    path.write_text("\n".join(lines))
-    return path
 
 
 def ok_step(name: str) -> dict[str, object]:
