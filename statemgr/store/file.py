@@ -13,27 +13,27 @@ state.lock regular files, never followed through a link, never a FIFO a reader c
 hang on. An unsafe state.json reads as unreadable (exit 6), any other unsafe path is a
 ``StorageError`` (``UnsafePath``, exit 7).
 
-The read path (``exists``, ``load``, ``names``, ``list``, ``holder``) imports neither
-portalocker, loguru nor cattrs (it reads through ``statemgr.store.reader``); ``lock`` and
-the writes import them when they are called.
+This module is the reading half. The writes (``create``, ``save``, ``delete``, ``lock``)
+live in ``statemgr.store.file_write``, which the methods here call. The read path
+(``exists``, ``load``, ``names``, ``list``, ``holder``) imports neither portalocker, loguru
+nor cattrs (it reads through ``statemgr.store.reader``); ``lock`` and the writes import
+them when they are called.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import errno
 import os
 import stat
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
 from statemgr.errors import (
-    EnvironmentExists,
     EnvironmentNotFound,
     InvalidName,
     RevisionConflict,
@@ -44,21 +44,7 @@ from statemgr.errors import (
 )
 from statemgr.layout import Layout
 from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
-from statemgr.safe_paths import (
-    MAX_STATE_BYTES,
-    check_folder,
-    ensure_folder,
-    make_workspace_folder,
-    read_file,
-    remove_tree,
-)
-from statemgr.store.atomic import (
-    folder_guard,
-    is_temp_name,
-    remove_stale_temps,
-    replace_file,
-    sync_folder,
-)
+from statemgr.safe_paths import MAX_STATE_BYTES, check_folder, read_file
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder, recorded
 from statemgr.store.holders import live_holder, read_proc_locks
 from statemgr.store.reader import loads, summary
@@ -213,7 +199,7 @@ class FileStore:
 
         return read_trace(self.layout, _checked(name), run, offset, limit)
 
-    # --- writing (through ``FileLock``, the held lock) ------------------------------------
+    # --- writing (through ``FileLock``, the held lock): ``statemgr.store.file_write`` ---
 
     def create(self, snapshot: Snapshot) -> Snapshot:
         return self.create_known(snapshot)[0]
@@ -228,29 +214,9 @@ class FileStore:
     ) -> tuple[Snapshot, OnDisk]:
         """Store ``written`` as it is (revision, lineage, times) as a new environment, with
         its ``history``; what was written, and what state.json now holds."""
-        name = _checked(written.environment.name)
-        folder, target = self.layout.data_dir(name), self.layout.state_file(name)
-        # cattrs: imported by the writes, not needed by the reading commands
-        from statemgr.serialization import dumps, transition_line
-        from statemgr.store.history_file import start_history
+        from statemgr.store import file_write
 
-        data = dumps(written)
-        with self._storage_errors(name, target, "write"):
-            self._make_folders(name)
-            with folder_guard(folder) as folder_fd:
-                if target.exists():
-                    raise EnvironmentExists(name)
-                remove_stale_temps(folder)
-                lines = b"".join(map(transition_line, history))
-                start_history(self.layout, name, lines, folder_fd)
-                try:
-                    replace_file(target, data, folder_fd)
-                except BaseException:  # no state: no environment, so no history either
-                    if not target.exists():
-                        with contextlib.suppress(OSError):
-                            os.unlink(self.layout.history_file(name))
-                    raise
-        return written, OnDisk.of(written, data)
+        return file_write.write_new(self, written, history)
 
     def save(self, snapshot: Snapshot) -> Snapshot:
         return self.save_known(snapshot)[0]
@@ -261,86 +227,24 @@ class FileStore:
         """``save``; ``known`` is what the writer read or last wrote there: when the disk
         holds exactly that, the revision and lineage check needs no parsing. Returns what
         was written, and what state.json now holds."""
-        name = _checked(snapshot.environment.name)
-        folder, target = self.layout.data_dir(name), self.layout.state_file(name)
-        from statemgr.serialization import dumps, transition_line  # cattrs: writes only
-        from statemgr.store.history_file import before_save
+        from statemgr.store import file_write
 
-        written = recorded(snapshot, snapshot.revision + 1)
-        data = dumps(written)
-        appended = written.latest is not snapshot.latest
-        line = transition_line(written.latest) if appended else b""
-        with self._storage_errors(name, target, "write"):
-            try:
-                with folder_guard(folder) as folder_fd:
-                    on_disk = self._check_on_disk(name, target, snapshot, known)
-                    remove_stale_temps(folder)
-                    before_save(self.layout, name, on_disk, snapshot.revision, line, folder_fd)
-                    replace_file(target, data, folder_fd)
-            except FileNotFoundError:  # the folder or the state went away under us
-                raise RevisionConflict(name, snapshot.revision, None) from None
-        return written, OnDisk.of(written, data)
+        return file_write.save_known(self, snapshot, known)
 
     def delete(self, name: str) -> None:
         """Remove data/NAME. The state goes last but one step: a failure before it leaves
         the environment whole (purge can run again); after it, only the folder is left."""
-        checked = _checked(name)
-        folder = self.layout.data_dir(checked)
-        try:
-            self._check_folders(checked, owned=True)
-        except FileNotFoundError:
-            raise EnvironmentNotFound(checked, self._shown(folder)) from None
-        with self._storage_errors(checked, folder, "remove"):
-            keep = {
-                self.layout.state_file(checked).name,
-                self.layout.history_file(checked).name,  # goes with the folder, after the state
-                self.layout.lock_file(checked).name,
-            }
-            _remove_all_but(folder, keep)
-            with folder_guard(folder) as folder_fd:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.layout.state_file(checked))
-                sync_folder(folder_fd)
-            _remove_folder(folder)  # the lock file, and whatever arrived meanwhile
+        from statemgr.store import file_write
 
-    # --- the lock ----------------------------------------------------------------------
+        file_write.delete(self, name)
 
-    @contextlib.contextmanager
     def lock(
         self, name: str, command: str, timeout: float = 0.0, *, create: bool = False
-    ) -> Iterator[FileLock]:
-        checked = _checked(name)
-        folder, target = self.layout.data_dir(checked), self.layout.state_file(checked)
-        lock_file = self.layout.lock_file(checked)
-        made: list[bool] = []
+    ) -> contextlib.AbstractContextManager[FileLock]:
+        """Hold the environment's command lock for a ``with`` block (``FileLock``)."""
+        from statemgr.store import file_write
 
-        def prepare() -> None:  # every state-changing command passes here, before any write
-            if create:
-                with self._storage_errors(checked, folder, "create"):
-                    made.append(self._make_folders(checked))
-                return
-            try:
-                self._check_folders(checked, owned=True)
-            except FileNotFoundError:
-                raise EnvironmentNotFound(checked, self._shown(target)) from None
-            except UnsafePath as unsafe:
-                unsafe.env = checked
-                raise
-            except OSError as error:
-                raise StorageError(self._shown(folder), "read", error, env=checked) from None
-            if not self.exists(checked):
-                raise EnvironmentNotFound(checked, self._shown(target))
-
-        shown = self._shown(lock_file)
-        from statemgr.store.file_lock import FileLock  # not needed by the reading commands
-        from statemgr.store.locking import hold_lock
-
-        with hold_lock(lock_file, checked, command, timeout, prepare, shown) as held:
-            try:
-                yield FileLock(self, held)
-            finally:
-                if any(made) and not target.exists():
-                    _remove_unused(folder, lock_file)
+        return file_write.lock(self, name, command, timeout, create=create)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -356,15 +260,6 @@ class FileStore:
         check_folder(root, self._shown(root) + "/", owned=owned)
         folder = self.layout.data_dir(name)
         check_folder(folder, self._shown(folder) + "/", owned=owned)
-
-    def _make_folders(self, name: EnvironmentName) -> bool:
-        """Make data/ and data/NAME (0700) where missing, checking both; True when data/NAME
-        was made by this call."""
-        make_workspace_folder(self.layout.root)
-        root = self.layout.data_root
-        ensure_folder(root, self._shown(root) + "/", owned=True)
-        folder = self.layout.data_dir(name)
-        return ensure_folder(folder, self._shown(folder) + "/", owned=True)
 
     def _folders(self) -> builtins.list[EnvironmentName]:
         """Sorted names under data/ that are valid environment names: the folders, and the
@@ -432,69 +327,3 @@ class FileStore:
                 [f"environment.name is {found!r}, but the file is in the folder of {name!r}"],
                 env=name,
             )
-
-    def _check_on_disk(
-        self, name: EnvironmentName, target: Path, snapshot: Snapshot, known: OnDisk | None
-    ) -> bytes:
-        """Refuse a save unless the disk holds the revision and lineage the writer loaded;
-        the bytes of state.json."""
-        data = self._read_for_save(name, target, snapshot)
-        if known == OnDisk.of(snapshot, data):  # byte for byte what this writer saw there
-            return data
-        # The summary reads what this needs (and refuses garbage, a newer schema, another
-        # environment's file) at a third of the cost of structuring the whole file.
-        on_disk = self._summarize(name, target, data)
-        if on_disk.revision != snapshot.revision:
-            raise RevisionConflict(name, snapshot.revision, on_disk.revision)
-        if on_disk.lineage != snapshot.lineage:
-            raise LineageConflict(name, snapshot.lineage, on_disk.lineage, snapshot.revision)
-        return data
-
-    def _read_for_save(self, name: EnvironmentName, target: Path, snapshot: Snapshot) -> bytes:
-        try:
-            return self._read(name, target)
-        except EnvironmentNotFound:
-            raise RevisionConflict(name, snapshot.revision, None) from None
-
-    @contextlib.contextmanager
-    def _storage_errors(self, name: str, path: Path, action: str) -> Iterator[None]:
-        """Turn an OSError (ENOSPC, EACCES, EROFS, ...) into ``StorageError`` naming ``path``."""
-        try:
-            yield
-        except StatemgrError:
-            raise  # ours, even when also an OSError (EnvironmentExists, EnvironmentLocked)
-        except OSError as error:
-            kept = action == "write" and not getattr(error, "after_replace", False)
-            raise StorageError(
-                self._shown(path), action, error, env=name, state_kept=kept
-            ) from error
-
-
-def _remove_all_but(folder: Path, keep: set[str]) -> None:
-    """Remove the environment's traces and other files, but not ``keep`` nor temp files."""
-
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.name in keep or is_temp_name(entry.name):
-                continue
-            remove_tree(Path(entry.path))  # a link goes, never what it points to
-
-
-def _remove_folder(folder: Path) -> None:
-    """Remove data/NAME whole; a command that made a lock file in it meanwhile (it finds
-    the environment gone and lets go) may make the first attempts fail with ENOTEMPTY."""
-    for _attempt in range(20):
-        try:
-            remove_tree(folder)
-            return
-        except OSError as error:
-            if error.errno != errno.ENOTEMPTY:
-                raise
-    remove_tree(folder)
-
-
-def _remove_unused(folder: Path, lock_file: Path) -> None:
-    """Undo a ``lock(create=True)`` whose command wrote no state (still holding the lock)."""
-    with contextlib.suppress(OSError):
-        os.unlink(lock_file)
-        os.rmdir(folder)
