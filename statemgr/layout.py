@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import attrs
 
-
-def _absolute(path: str | Path) -> Path:
-    return Path(path).absolute()
-
-
-@attrs.frozen
 class Layout:
     """Paths of one workspace. ``root`` is the --workdir, made absolute.
 
     A path is built once per name and kept (a command asks for the same few many times,
     and joining paths is most of what a durable save spends on CPU besides the JSON).
+    A plain class, not attrs: every reading command makes one (see statemgr.model.behaviour).
     """
 
-    root: Path = attrs.field(converter=_absolute)
-    data_root: Path = attrs.field(
-        init=False, eq=False, repr=False, default=attrs.Factory(lambda s: s.root / "data", True)
-    )
-    _paths: dict[tuple[str, str], Path] = attrs.field(
-        init=False, eq=False, repr=False, factory=dict
-    )
+    __slots__ = ("_paths", "data_root", "root")
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).absolute()
+        self.data_root = self.root / "data"
+        self._paths: dict[tuple[str, str], Path] = {}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Layout:
+            return NotImplemented
+        return self.root == other.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"Layout(root={self.root!r})"
 
     @property
     def build_root(self) -> Path:

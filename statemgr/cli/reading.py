@@ -21,15 +21,18 @@ if TYPE_CHECKING:  # the quick reading command lines never import argparse
     import argparse
 
 
-def store(console: Console, workdir: Path | None = None) -> Store:
-    """The store ``--store`` / STATEMGR_STORE names, for the workspace (default --workdir)."""
+def store(console: Console, workdir: Path | None = None, *, views: bool = False) -> Store:
+    """The store ``--store`` / STATEMGR_STORE names, for the workspace (default --workdir);
+    with ``views``, one that reads into read-only views (``statemgr.store.reader``)."""
     from statemgr.store.select import open_store
 
-    return open_store(console.options.store, Layout(workdir or console.options.workdir))
+    layout = Layout(workdir or console.options.workdir)
+    return open_store(console.options.store, layout, views=views)
 
 
 def workspace(console: Console) -> ReadOnlyWorkspace:
-    return ReadOnlyWorkspace(console.options.workdir, store=store(console))
+    """The reading half of the workspace: it never imports attrs (nor makes a change)."""
+    return ReadOnlyWorkspace(console.options.workdir, store=store(console, views=True))
 
 
 def show_status(console: Console, name: str) -> None:

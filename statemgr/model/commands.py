@@ -10,15 +10,17 @@ destroy); the ``--var`` pre-flight checks the steps of the plan. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple
 
 from machines.names import Phase, StateName
 from machines.table import allowed_events
 from statemgr.errors import CommandNotAllowed
 from statemgr.hints import suggest
-from statemgr.model.environment import Environment, Step
-from statemgr.model.snapshot import PHASE_START_EVENTS, Snapshot
+from statemgr.model.behaviour import PHASE_START_EVENTS
+
+if TYPE_CHECKING:  # ``status`` lists the allowed commands without importing attrs
+    from statemgr.model.environment import Environment, Step
+    from statemgr.model.snapshot import Snapshot
 
 # The state-changing commands, in the order allowed_commands lists them.
 COMMANDS = (
@@ -68,8 +70,7 @@ REDEPLOY_FROM = frozenset(
 WHILE_INTERRUPTED = frozenset({"destroy", "recover"})
 
 
-@attrs.frozen
-class Plan:
+class Plan(NamedTuple):
     """What a command will do: ``phases`` in order, nothing when ``phases`` is empty.
 
     The phase ``run`` is followed by ``check``: the health checks run after its steps.
@@ -241,7 +242,7 @@ def _resumed(found: Plan, snapshot: Snapshot) -> Plan:
         )
         raise _refused(snapshot, f"{found.command} --resume", why)
     failed = failure.phase if failure.phase in found.phases else found.phases[0]
-    return attrs.evolve(found, skip=failure.completed_steps, resumed=failed)
+    return found._replace(skip=failure.completed_steps, resumed=failed)
 
 
 def _refused(snapshot: Snapshot, command: str, why: str | None = None) -> _Refused:

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 import attrs
 
-from machines.names import Phase
+from statemgr.model.behaviour import (
+    DEFAULT_RETRY_DELAY,
+    DEFAULT_SSH_PORT,
+    DEFAULT_STEP_TIMEOUT,
+    MAX_RETRIES,
+    PhasesMethods,
+    StepMethods,
+    current_user,
+)
 from statemgr.model.names import EnvironmentName
 
+__all__ = [
+    "DEFAULT_RETRY_DELAY",
+    "DEFAULT_SSH_PORT",
+    "DEFAULT_STEP_TIMEOUT",
+    "MAX_RETRIES",
+    "STEP_NAME_PATTERN",
+    "Environment",
+    "Phases",
+    "SshCredentials",
+    "Step",
+    "current_user",
+]
+
 STEP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-DEFAULT_STEP_TIMEOUT = 3600.0
-DEFAULT_RETRY_DELAY = 5.0
-MAX_RETRIES = 100
-DEFAULT_SSH_PORT = 22
-
-
-def current_user() -> str:
-    """The name of the user running statemgr: the default SSH user (contract r2)."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no name for this uid (a bare container)
-        import os
-
-        return str(os.getuid())
 
 
 @attrs.frozen
@@ -40,7 +44,7 @@ class SshCredentials:
 
 
 @attrs.frozen
-class Step:
+class Step(StepMethods):
     """One step of a phase: a command (``run``) or a Python callable (``call``)."""
 
     name: str
@@ -53,39 +57,9 @@ class Step:
     retries: int = 0
     retry_delay: float = DEFAULT_RETRY_DELAY
 
-    def __attrs_post_init__(self) -> None:
-        # The config loader says all of this with key paths; this keeps an API caller (and
-        # the state file) from holding a step that could never run or be read back.
-        if (self.run is None) == (self.call is None):
-            raise ValueError(f"step {self.name!r} needs exactly one of run or call")
-        if self.run is not None and not self.run:
-            raise ValueError(f"step {self.name!r}: run is empty")
-        if not (math.isfinite(self.timeout) and self.timeout > 0):
-            raise ValueError(f"step {self.name!r}: timeout must be a positive number of seconds")
-        if isinstance(self.retries, bool) or not 0 <= self.retries <= MAX_RETRIES:
-            raise ValueError(f"step {self.name!r}: retries must be an integer from 0 to 100")
-        if not (math.isfinite(self.retry_delay) and self.retry_delay >= 0):
-            raise ValueError(f"step {self.name!r}: retry_delay must be 0 or more seconds")
-
-    @property
-    def attempts(self) -> int:
-        """How many times the step may run: once, and once more for each retry."""
-        return self.retries + 1
-
-    @property
-    def kind(self) -> str:
-        return "python" if self.call is not None else "command"
-
-    @property
-    def texts(self) -> list[str]:
-        """The strings in which placeholders are expanded: run, cwd and env values."""
-        run = [self.run] if isinstance(self.run, str) else list(self.run or ())
-        cwd = [self.cwd] if self.cwd is not None else []
-        return [*run, *cwd, *self.env.values()]
-
 
 @attrs.frozen
-class Phases:
+class Phases(PhasesMethods):
     """The steps of each phase, in order; any may be empty. ``check``: the health checks."""
 
     provision: tuple[Step, ...] = ()
@@ -94,10 +68,6 @@ class Phases:
     run: tuple[Step, ...] = ()
     destroy: tuple[Step, ...] = ()
     check: tuple[Step, ...] = ()
-
-    def steps(self, phase: Phase) -> tuple[Step, ...]:
-        result: tuple[Step, ...] = getattr(self, Phase(phase).value)
-        return result
 
 
 @attrs.frozen

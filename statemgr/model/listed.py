@@ -13,8 +13,9 @@ from datetime import datetime
 import attrs
 
 from machines.names import StateName
+from statemgr.model.behaviour import ListedMethods
 from statemgr.model.names import EnvironmentName
-from statemgr.model.snapshot import Operation, Snapshot, SnapshotSummary
+from statemgr.model.snapshot import Operation, Snapshot
 
 
 @attrs.frozen
@@ -32,7 +33,7 @@ class StatePart:
 
 
 @attrs.frozen
-class ListedFields:
+class ListedFields(ListedMethods):
     """The fields of a state file that ``list`` shows."""
 
     lineage: uuid.UUID
@@ -41,16 +42,6 @@ class ListedFields:
     state: StatePart
     updated_at: datetime
     operation: Operation | None
-
-    def summary(self) -> SnapshotSummary:
-        return SnapshotSummary(
-            name=str(self.environment.name),
-            state=self.state.name,
-            updated_at=self.updated_at,
-            revision=self.revision,
-            lineage=self.lineage,
-            operation=self.operation,
-        )
 
 
 SNAPSHOT_KEYS = frozenset(field.name for field in attrs.fields(Snapshot))

@@ -1,68 +1,53 @@
-"""The snapshot of an environment: its state, the operation in flight, its latest transition."""
+"""The snapshot of an environment: its state, the operation in flight, its latest transition.
+
+The attrs classes here are the one declaration of what state.json holds; their checks and
+read-only methods live in ``statemgr.model.behaviour``, shared with the read-only views
+the reading commands build (``statemgr.model.views_generated``)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 
 import attrs
 
-from machines.names import Event, Phase, StateName
+from machines.names import Phase, StateName
+from statemgr.model.behaviour import (
+    PHASE_FAILED_EVENTS,
+    PHASE_GERUNDS,
+    PHASE_START_EVENTS,
+    PHASE_SUCCESS_EVENTS,
+    PHASE_UNDERWAY_STATES,
+    SCHEMA_VERSION,
+    ErrorKind,
+    SnapshotMethods,
+    SnapshotSummary,
+    StateMethods,
+    describe,
+    interrupted,
+    utc_now,
+)
 from statemgr.model.environment import Environment
 
-SCHEMA_VERSION = 5
-
-PHASE_START_EVENTS: dict[Phase, Event] = {
-    Phase.provision: Event.start_provisioning,
-    Phase.configure: Event.start_configuring,
-    Phase.release: Event.start_releasing,
-    Phase.run: Event.start_running,
-}
-PHASE_SUCCESS_EVENTS: dict[Phase, Event | None] = {
-    Phase.provision: Event.provisioned,
-    Phase.configure: Event.configured,
-    Phase.release: Event.released,
-    Phase.run: None,  # run has no -ing state: running is where it ends
-}
-PHASE_FAILED_EVENTS: dict[Phase, Event] = {
-    Phase.provision: Event.provision_failed,
-    Phase.configure: Event.configure_failed,
-    Phase.release: Event.release_failed,
-    Phase.run: Event.run_failed,
-    Phase.check: Event.run_failed,  # a failing check: running -> run_failed
-}
-# The state a phase's steps run in (run has no -ing state: its steps run in running; the
-# checks watch a running environment).
-PHASE_UNDERWAY_STATES: dict[Phase, StateName] = {
-    Phase.provision: StateName.provisioning,
-    Phase.configure: StateName.configuring,
-    Phase.release: StateName.releasing,
-    Phase.run: StateName.running,
-    Phase.check: StateName.running,
-}
-PHASE_GERUNDS: dict[Phase, str] = {
-    Phase.provision: "Provisioning",
-    Phase.configure: "Configuring",
-    Phase.release: "Releasing",
-    Phase.run: "Running",
-    Phase.destroy: "Destroying",
-    Phase.check: "Checking",
-}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ErrorKind(StrEnum):
-    """Why a step failed."""
-
-    command_failed = "command_failed"
-    timeout = "timeout"
-    interrupted = "interrupted"
-    not_found = "not_found"
-    error = "error"
+__all__ = [
+    "PHASE_FAILED_EVENTS",
+    "PHASE_GERUNDS",
+    "PHASE_START_EVENTS",
+    "PHASE_SUCCESS_EVENTS",
+    "PHASE_UNDERWAY_STATES",
+    "SCHEMA_VERSION",
+    "ErrorKind",
+    "Failure",
+    "Operation",
+    "Snapshot",
+    "SnapshotSummary",
+    "State",
+    "Transition",
+    "describe",
+    "interrupted",
+    "new_snapshot",
+    "utc_now",
+]
 
 
 @attrs.frozen
@@ -83,17 +68,11 @@ class Failure:
 
 
 @attrs.frozen
-class State:
+class State(StateMethods):
     """A state name and its data: the failed states carry the failure."""
 
     name: StateName
     failure: Failure | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.name.is_failed and self.failure is None:
-            raise ValueError(f"state {self.name.value} needs a failure record")
-        if not self.name.is_failed and self.failure is not None:
-            raise ValueError(f"state {self.name.value} cannot carry a failure record")
 
 
 @attrs.frozen
@@ -133,7 +112,7 @@ class Transition:
 
 
 @attrs.frozen
-class Snapshot:
+class Snapshot(SnapshotMethods):
     """Everything statemgr knows about one environment, as stored in state.json.
 
     ``latest`` is the last transition; the store keeps every transition in the history
@@ -152,54 +131,6 @@ class Snapshot:
     # What the steps handed on ($STATEMGR_OUTPUT, a Python step's dict): {outputs.KEY}.
     outputs: dict[str, str] = attrs.field(factory=dict, hash=False)
     schema_version: int = SCHEMA_VERSION
-
-    # --- what the CLI and the docs ask of a snapshot ----------------------------------
-
-    @property
-    def name(self) -> str:
-        return str(self.environment.name)
-
-    @property
-    def state_name(self) -> StateName:
-        return self.state.name
-
-    @property
-    def display_name(self) -> str:
-        return self.state.name.display
-
-    @property
-    def is_failed(self) -> bool:
-        return self.state.name.is_failed
-
-    @property
-    def is_in_progress(self) -> bool:
-        """An -ing state, or any state with an operation in flight."""
-        return self.state.name.is_in_progress or self.operation is not None
-
-    @property
-    def failure(self) -> Failure | None:
-        """The failure of the last command if it failed, else None."""
-        return self.destroy_failure or self.state.failure
-
-    @property
-    def since(self) -> datetime:
-        """The time of the last transition."""
-        return self.latest.at
-
-    @property
-    def details(self) -> str:
-        return describe(self)
-
-    def allowed_events(self) -> tuple[Event, ...]:
-        from machines.table import allowed_events
-
-        return allowed_events(self.state.name)
-
-    def allowed_commands(self) -> tuple[str, ...]:
-        """The state-changing commands allowed now, assuming no live command holds the lock."""
-        from statemgr.model.commands import allowed_commands
-
-        return allowed_commands(self)
 
     # --- building the next snapshot (pure) ---------------------------------------------
 
@@ -257,23 +188,6 @@ class Snapshot:
         return attrs.evolve(self, latest=line, updated_at=when)
 
 
-@attrs.frozen
-class SnapshotSummary:
-    """What ``list`` shows of a snapshot, read without structuring the whole snapshot."""
-
-    name: str
-    state: StateName
-    updated_at: datetime
-    revision: int
-    lineage: uuid.UUID
-    operation: Operation | None = None
-
-
-def interrupted(state: StateName, operation: Operation | None, held: bool) -> bool:
-    """A command died without finishing: work in flight, and no live command holds the lock."""
-    return not held and (operation is not None or state.is_in_progress)
-
-
 def new_snapshot(
     environment: Environment, command: str, pid: int, host: str, at: datetime | None = None
 ) -> Snapshot:
@@ -296,42 +210,3 @@ def new_snapshot(
             host=host,
         ),
     )
-
-
-_STEADY_DETAILS: dict[StateName, str] = {
-    StateName.created: "Created; nothing provisioned yet",
-    StateName.provisioned: "Provisioned; ready to configure",
-    StateName.configured: "Configured; ready to release",
-    StateName.released: "Released; ready to run",
-    StateName.running: "Running",
-    StateName.destroyed: "Destroyed",
-}
-_FAILED_PHASE: dict[StateName, Phase] = {
-    StateName.provision_failed: Phase.provision,
-    StateName.configure_failed: Phase.configure,
-    StateName.release_failed: Phase.release,
-    StateName.run_failed: Phase.run,
-}
-_IN_PROGRESS_PHASE: dict[StateName, Phase] = {
-    state: phase for phase, state in PHASE_UNDERWAY_STATES.items() if state.is_in_progress
-}
-
-
-def describe(snapshot: Snapshot) -> str:
-    """One line of details, such as "Provisioning failed at step: tofu_apply"."""
-    name = snapshot.state.name
-    operation = snapshot.operation
-    if name in _FAILED_PHASE:
-        failure = snapshot.state.failure
-        step = failure.failed_step if failure else "?"
-        phase = failure.phase if failure else _FAILED_PHASE[name]
-        return f"{PHASE_GERUNDS[phase]} failed at step: {step}"
-    if operation is not None:
-        at = f" at step: {operation.step}" if operation.step else ""
-        return f"{PHASE_GERUNDS[operation.phase]} in progress{at}"
-    if name in _IN_PROGRESS_PHASE:
-        return f"{PHASE_GERUNDS[_IN_PROGRESS_PHASE[name]]} in progress"
-    text = _STEADY_DETAILS[name]
-    if snapshot.destroy_failure is not None:
-        text += f"; destroy failed at step: {snapshot.destroy_failure.failed_step}"
-    return text

@@ -18,8 +18,8 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from machines.names import Phase, StateName
+from statemgr.model.behaviour import ErrorKind
 from statemgr.model.names import EnvironmentName
-from statemgr.model.snapshot import ErrorKind
 
 E = TypeVar("E", bound=Enum)
 

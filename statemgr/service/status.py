@@ -1,6 +1,8 @@
 """Reading commands: status, list, history. They never take a lock and never wait.
 
-Kept light on imports: no statechart machinery, no runners, no loguru, no portalocker.
+Kept light on imports: no statechart machinery, no runners, no loguru, no portalocker, and
+no attrs (the reports are named tuples; the snapshots they read may be the read-only views
+of ``statemgr.model.views_generated``, see ``statemgr.model.behaviour``).
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ import os
 import shlex
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from machines.names import StateName
 from statemgr.errors import StatemgrError
 from statemgr.hints import config_argument, suggest
 from statemgr.layout import Layout
-from statemgr.model import EnvironmentName, Failure, Snapshot, SnapshotSummary, Transition
-from statemgr.model.snapshot import interrupted
-from statemgr.store import LockHolder, Store
+from statemgr.model.behaviour import SnapshotSummary, interrupted
+from statemgr.model.names import EnvironmentName
+
+if TYPE_CHECKING:
+    from statemgr.model import Failure, Snapshot, Transition
+    from statemgr.store import LockHolder, Store
 
 CONFIRMATIONS = 5  # re-reads of a snapshot that looks interrupted (see ``status``)
 
@@ -28,8 +31,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-@attrs.frozen
-class StatusReport:
+class StatusReport(NamedTuple):
     """What ``statemgr status`` shows: the snapshot seen together with its lock."""
 
     snapshot: Snapshot
@@ -128,8 +130,7 @@ def transition_json(line: Transition) -> dict[str, Any]:
     return entry
 
 
-@attrs.frozen
-class ListEntry:
+class ListEntry(NamedTuple):
     """One line of ``statemgr list``."""
 
     name: str

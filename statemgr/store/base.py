@@ -7,14 +7,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from statemgr.errors import StatemgrError
-from statemgr.model import Snapshot, SnapshotSummary, Transition
 
-if TYPE_CHECKING:  # not imported by status and list
+if TYPE_CHECKING:  # not imported by status and list (attrs: see statemgr.model.behaviour)
+    from statemgr.model import Snapshot, SnapshotSummary, Transition
     from statemgr.model.traces import TraceRun
 
 TRACE_CHUNK = 1 << 20
@@ -25,14 +23,15 @@ def recorded(snapshot: Snapshot, revision: int) -> Snapshot:
     """``snapshot`` as a store writes it at ``revision``. A latest transition that is not in
     the history yet (its revision None) is recorded at that revision: the store appends it
     to the history in the same write. A save that only records progress appends nothing."""
+    import attrs  # writers only
+
     latest = snapshot.latest
     if latest.revision is None:
         latest = attrs.evolve(latest, revision=revision)
     return attrs.evolve(snapshot, revision=revision, latest=latest)
 
 
-@attrs.frozen
-class LockHolder:
+class LockHolder(NamedTuple):
     """Who holds an environment's lock: written by the holder right after acquiring it.
 
     ``pid`` is None for a holder that wrote no record (another tool's flock): "an unknown
@@ -45,8 +44,7 @@ class LockHolder:
     since: datetime
 
 
-@attrs.frozen
-class Listing:
+class Listing(NamedTuple):
     """One environment in ``list``: its summary, or the error that kept it from being read."""
 
     name: str
@@ -55,8 +53,7 @@ class Listing:
     held: bool | None = None  # whether a live command holds it, when the store read that too
 
 
-@attrs.frozen
-class OpenedTrace:
+class OpenedTrace(NamedTuple):
     """A command run's trace: a new local file the steps append to, and the run's name.
 
     ``name`` is what ``failure.trace_file`` records and ``logs --run`` accepts.

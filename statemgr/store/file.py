@@ -29,9 +29,7 @@ import stat
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from statemgr.errors import (
     EnvironmentNotFound,
@@ -43,15 +41,15 @@ from statemgr.errors import (
     UnsafePath,
 )
 from statemgr.layout import Layout
-from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary
+from statemgr.model.behaviour import SnapshotSummary
+from statemgr.model.names import EnvironmentName
 from statemgr.safe_paths import MAX_STATE_BYTES, check_folder, read_file
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder, recorded
 from statemgr.store.holders import live_holder, read_proc_locks
-from statemgr.store.reader import loads, summary
+from statemgr.store.reader import Kinds, kinds_for, loads, summary
 
 
-@attrs.frozen
-class OnDisk:
+class OnDisk(NamedTuple):
     """What a writer knows state.json holds: the bytes it read or last wrote there, and
     the revision and lineage in them. A save that finds exactly these bytes on disk knows
     the revision and lineage without parsing the file again."""
@@ -81,11 +79,11 @@ class LineageConflict(RevisionConflict):
 
 
 if TYPE_CHECKING:
-    from statemgr.model import Transition
+    from statemgr.model import Snapshot, Transition
     from statemgr.model.traces import TraceRun
     from statemgr.store.file_lock import FileLock
 
-_Read = TypeVar("_Read", Snapshot, SnapshotSummary)
+_Read = TypeVar("_Read", "Snapshot", SnapshotSummary)
 
 
 def _checked(name: str) -> EnvironmentName:
@@ -103,8 +101,11 @@ def _is_name(text: str) -> bool:
 class FileStore:
     """Snapshots in files under ``layout.data_root``; implements ``statemgr.store.Store``."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, *, views: bool = False) -> None:
+        """``views``: read snapshots into read-only views, as the reading commands do (they
+        never import attrs; see ``statemgr.store.reader``); else into the attrs classes."""
         self.layout = layout
+        self.views = views
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.layout.root)!r})"
@@ -175,7 +176,7 @@ class FileStore:
             return listings
         held = self._held
         return [
-            attrs.evolve(found, held=held(found.name, locks)) if found.summary else found
+            found._replace(held=held(found.name, locks)) if found.summary else found
             for found in listings
         ]
 
@@ -312,10 +313,14 @@ class FileStore:
         return found
 
     def _read_as(
-        self, reader: Callable[[bytes, str], _Read], name: EnvironmentName, path: Path, data: bytes
+        self,
+        reader: Callable[[bytes, str, Kinds], _Read],
+        name: EnvironmentName,
+        path: Path,
+        data: bytes,
     ) -> _Read:
         try:
-            return reader(data, self._shown(path))
+            return reader(data, self._shown(path), kinds_for(self.views))
         except StateFileUnreadable as error:
             error.env = name
             raise

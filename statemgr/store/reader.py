@@ -13,6 +13,12 @@ as it always did: it migrates an older schema, refuses a newer one, or names eve
 field in a ``StateFileUnreadable``. When the fast path returns, the converter would have
 returned the same object (``tests/store/test_reader.py``).
 
+Each generated function builds the classes of a namespace it is given: the attrs classes
+(``MODEL``, what the library hands out and the writers change), or their read-only views
+(``VIEWS``: ``statemgr.model.views_generated``, which the reading commands read into, so
+that they never import attrs; see ``statemgr.model.behaviour``). A fallback to the
+converter gives the attrs classes either way: they have the views' every field and method.
+
 The generated modules are rewritten by ``python -m statemgr.store.reader_codegen``; the
 tests fail when they differ from what that command would write.
 """
@@ -20,10 +26,49 @@ tests fail when they differ from what that command would write.
 from __future__ import annotations
 
 import json
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from statemgr.model import SCHEMA_VERSION, Snapshot, SnapshotSummary, Transition
+from statemgr.model.behaviour import SCHEMA_VERSION
 from statemgr.store.reader_generated import structure_snapshot, structure_transition
+
+if TYPE_CHECKING:
+    from statemgr.model import Snapshot, SnapshotSummary, Transition
+
+Kinds = ModuleType | SimpleNamespace
+_model: list[SimpleNamespace] = []
+
+
+def model_kinds() -> SimpleNamespace:
+    """The attrs classes of the model, by name (imported on first use)."""
+    if not _model:
+        from statemgr.model import environment, listed, snapshot
+
+        _model.append(
+            SimpleNamespace(
+                **{
+                    name: getattr(module, name)
+                    for module, names in (
+                        (snapshot, ("Snapshot", "Transition", "State", "Operation", "Failure")),
+                        (environment, ("Environment", "Phases", "SshCredentials", "Step")),
+                        (listed, ("ListedFields", "NamePart", "StatePart")),
+                    )
+                    for name in names
+                }
+            )
+        )
+    return _model[0]
+
+
+def view_kinds() -> ModuleType:
+    """The read-only views of those classes (``statemgr.model.views_generated``)."""
+    from statemgr.model import views_generated
+
+    return views_generated
+
+
+def kinds_for(views: bool) -> Kinds:
+    return view_kinds() if views else model_kinds()
 
 
 def _current(document: object) -> dict[str, Any]:
@@ -35,26 +80,31 @@ def _current(document: object) -> dict[str, Any]:
     return document
 
 
-def fast_snapshot(document: object) -> Snapshot:
+def fast_snapshot(document: object, kinds: Kinds | None = None) -> Snapshot:
     """The snapshot of a current-schema document, through the generated functions only.
 
     Raises on anything else (any exception: the caller falls back to the converter).
     """
-    return structure_snapshot(_current(document))
+    return structure_snapshot(_current(document), kinds or model_kinds())
 
 
-def fast_summary(document: object) -> SnapshotSummary:
+def fast_summary(document: object, kinds: Kinds | None = None) -> SnapshotSummary:
     """What ``list`` shows of a current-schema document, through the generated functions."""
-    from statemgr.model.listed import REQUIRED_KEYS, SNAPSHOT_KEYS, picked
-    from statemgr.store.reader_listed_generated import structure_listed_fields
+    from statemgr.store.reader_listed_generated import (
+        LISTED_KEYS,
+        REQUIRED_KEYS,
+        SNAPSHOT_KEYS,
+        structure_listed_fields,
+    )
 
     current = _current(document)
     if not REQUIRED_KEYS <= current.keys() <= SNAPSHOT_KEYS:
         raise ValueError("missing or extra top-level keys")
-    return structure_listed_fields(picked(current)).summary()
+    picked = {key: current.get(key) for key in LISTED_KEYS}  # a missing one is None
+    return structure_listed_fields(picked, kinds or model_kinds()).summary()
 
 
-def loads(data: bytes, source: str) -> Snapshot:
+def loads(data: bytes, source: str, kinds: Kinds | None = None) -> Snapshot:
     """The snapshot in the bytes of a state file (``serialization.loads``, faster)."""
     try:
         document = json.loads(data)
@@ -63,27 +113,27 @@ def loads(data: bytes, source: str) -> Snapshot:
 
         return converter_loads(data, source)  # says what is wrong with the JSON
     try:
-        return fast_snapshot(document)
+        return fast_snapshot(document, kinds)
     except Exception:
         from statemgr.serialization import from_document
 
         return from_document(document, source)
 
 
-def summary(data: bytes, source: str) -> SnapshotSummary:
+def summary(data: bytes, source: str, kinds: Kinds | None = None) -> SnapshotSummary:
     """What ``list`` shows of the bytes of a state file (``serialization.summary``, faster)."""
     try:
-        return fast_summary(json.loads(data))
+        return fast_summary(json.loads(data), kinds)
     except Exception:
         from statemgr.serialization import summary as converter_summary
 
         return converter_summary(data, source)
 
 
-def transition(line: bytes, source: str) -> Transition:
+def transition(line: bytes, source: str, kinds: Kinds | None = None) -> Transition:
     """The transition in a line of history.jsonl (``serialization`` names what is wrong)."""
     try:
-        return structure_transition(json.loads(line))
+        return structure_transition(json.loads(line), kinds or model_kinds())
     except Exception:
         from statemgr.serialization import _parse_json, transition_from_document
 

@@ -28,6 +28,7 @@ from cattrs.converters import BaseConverter
 from statemgr.model import values
 from statemgr.model.listed import ListedFields
 from statemgr.model.snapshot import Snapshot, Transition
+from statemgr.model.views_codegen import render_views
 from statemgr.serialization import _converter
 
 COMMAND = "python -m statemgr.store.reader_codegen"
@@ -37,6 +38,7 @@ MODULES: dict[str, tuple[type, ...]] = {
     "statemgr.store.reader_generated": (Snapshot, Transition),
     "statemgr.store.reader_listed_generated": (ListedFields,),
 }
+VIEWS = "statemgr.model.views_generated"
 LINE_LENGTH = 100  # ruff's, in pyproject.toml: the generated module passes ruff as it is
 STDLIB = frozenset({"builtins", "datetime", "typing", "uuid", "enum", "collections"})
 
@@ -83,11 +85,17 @@ class _Writer:
         self.constants: list[str] = []
         self.elsewhere = elsewhere  # classes structured by an earlier generated module
         self.generated: list[type] = []
+        self.typing: dict[str, set[str]] = {}  # the attrs classes: named in annotations only
 
     def name_of(self, kind: type) -> str:
         """A name the generated module can use for the class ``kind`` (imported)."""
         if kind.__module__ != "builtins":
             self.imports.setdefault(kind.__module__, set()).add(kind.__qualname__)
+        return kind.__qualname__
+
+    def type_name_of(self, kind: type) -> str:
+        """The name of the attrs class ``kind`` in annotations (imported for typing only)."""
+        self.typing.setdefault(kind.__module__, set()).add(kind.__qualname__)
         return kind.__qualname__
 
     def value(self, kind: Any, expression: str, where: str) -> str:
@@ -100,10 +108,10 @@ class _Writer:
         if isinstance(cls, type) and cls is kind:  # an attrs class: its generated function
             if cls in self.elsewhere:
                 self.imports.setdefault(self.elsewhere[cls], set()).add(function_name(cls))
-                return f"{function_name(cls)}({expression})"
+                return f"{function_name(cls)}({expression}, k)"
             if cls not in self.pending and function_name(cls) not in self.functions:
                 self.pending.append(cls)
-            return f"{function_name(cls)}({expression})"
+            return f"{function_name(cls)}({expression}, k)"
         method = getattr(hook, "__func__", None)
         arguments = typing.get_args(kind)
         inner = [argument for argument in arguments if argument is not type(None)]
@@ -112,10 +120,10 @@ class _Writer:
             return f"None if {expression} is None else {inside}"
         if method is BaseConverter._structure_tuple and arguments[1:] == (Ellipsis,):
             function = self.helper(kind, "tuple", self.tuple_of(arguments[0], where))
-            return f"{function}({expression})"
+            return f"{function}({expression}, k)"
         if getattr(hook, "__name__", "") == "structure_mapping" and len(arguments) == 2:
             function = self.helper(kind, "dict", self.mapping_of(*arguments, where=where))
-            return f"{function}({expression})"
+            return f"{function}({expression}, k)"
         raise GenerationError(f"{where}: no generated form for {kind!r} (hook {hook!r})")
 
     def tuple_of(self, item: Any, where: str) -> list[str]:
@@ -140,7 +148,7 @@ class _Writer:
         """The name of a function for a composite type (a tuple, a dict) that runs ``body``."""
         parts = [part.__qualname__ for part in typing.get_args(kind) if part is not Ellipsis]
         name = "_" + "_".join([prefix, *(snake(part) for part in parts)])
-        self.functions.setdefault(name, [f"def {name}(value: Any) -> Any:", *body])
+        self.functions.setdefault(name, [f"def {name}(value: Any, k: Any) -> Any:", *body])
         return name
 
     def write_class(self, kind: type) -> None:
@@ -155,8 +163,8 @@ class _Writer:
         }
         fields = attrs.fields(attrs.resolve_types(kind))
         keys = [renames.get(field.name, field.name) for field in fields]
-        name = self.name_of(kind)
-        lines = [f"def {function_name(kind)}(o: Any) -> {name}:"]
+        name = self.type_name_of(kind)
+        lines = [f"def {function_name(kind)}(o: Any, k: Any) -> {name}:"]
         if "__c_a" in found:  # the converter refuses extra keys for this class
             constant = f"_{snake(name).upper()}_KEYS"
             self.constants.append(_constant(constant, keys))
@@ -175,11 +183,13 @@ class _Writer:
                 indent = "        "
             lines.append(f'{indent}value = o["{key}"]')
             lines += _statement(f'given["{field.alias}"] = {expression}', indent, " = ")
-        lines.append(f"    return {name}(**given)")
+        lines.append(f"    made: {name} = k.{name}(**given)")
+        lines.append("    return made")
         self.functions[function_name(kind)] = lines
         self.generated.append(kind)
 
-    def run(self, roots: tuple[type, ...]) -> str:
+    def run(self, roots: tuple[type, ...], constants: tuple[str, ...] = ()) -> str:
+        self.constants += list(constants)
         self.pending = list(roots)
         while self.pending:
             kind = self.pending.pop(0)
@@ -192,17 +202,26 @@ class _Writer:
             f'"""Generated from statemgr.serialization\'s converter by `{COMMAND}`.',
             "",
             "Do not edit: statemgr/store/reader_codegen.py says how it is made, and",
-            'statemgr/store/reader.py how it is used."""',
+            "statemgr/store/reader.py how it is used. Each function builds the classes of the",
+            "namespace ``k``: the attrs classes, or their views (statemgr.model.views_generated).",
+            '"""',
+            "",
+            "from __future__ import annotations",
             "",
         ]
         stdlib = {m: n for m, n in self.imports.items() if m.split(".")[0] in STDLIB}
         stdlib.setdefault("typing", set()).add("Any")
         ours = {m: n for m, n in self.imports.items() if m not in stdlib}
         ours.setdefault("statemgr.model", set()).add("values")
+        stdlib.setdefault("typing", set()).add("TYPE_CHECKING")
         for group in (stdlib, ours):
             for module in sorted(group):
                 lines += _import(module, sorted(group[module]))
             lines.append("")
+        lines.append("if TYPE_CHECKING:")
+        for module in sorted(self.typing):
+            lines += ["    " + line for line in _import(module, sorted(self.typing[module]))]
+        lines.append("")
         lines += self.constants
         for function in self.functions.values():
             lines += ["", "", *function]
@@ -210,6 +229,7 @@ class _Writer:
 
 
 def _import(module: str, names: list[str]) -> list[str]:
+    names = sorted(names, key=lambda name: (not name.isupper(), not name[0].isupper(), name))
     line = f"from {module} import {', '.join(names)}"
     if len(line) <= LINE_LENGTH:
         return [line]
@@ -224,18 +244,43 @@ def _constant(name: str, keys: list[str]) -> str:
     return "\n".join([f"{name} = frozenset(", "    {", *inside, "    }", ")"])
 
 
+def _listed_constants() -> list[str]:
+    """What ``list`` checks a document's top-level keys against, and the keys it reads."""
+    snapshot = attrs.fields(Snapshot)
+    listed = [field.name for field in attrs.fields(ListedFields)]
+    return [
+        _constant("SNAPSHOT_KEYS", [field.name for field in snapshot]),
+        _constant(
+            "REQUIRED_KEYS", [field.name for field in snapshot if field.default is attrs.NOTHING]
+        ),
+        f"LISTED_KEYS = {_tuple_source(listed)}",
+    ]
+
+
+def _tuple_source(names: list[str]) -> str:
+    return "(" + ", ".join(f'"{name}"' for name in names) + ("," if len(names) == 1 else "") + ")"
+
+
+CONSTANTS: dict[str, tuple[str, ...]] = {
+    "statemgr.store.reader_listed_generated": tuple(_listed_constants()),
+}
+
+
 def path_of(module: str) -> Path:
-    return Path(__file__).parent / f"{module.rsplit('.', 1)[1]}.py"
+    package, leaf = module.rsplit(".", 1)
+    return Path(__file__).parent.parent.parent.joinpath(*package.split("."), f"{leaf}.py")
 
 
 def render_generated() -> dict[str, str]:
-    """The source of each generated module, for the converter as it is now."""
+    """The source of each generated module, for the converter as it is now, and the views
+    of every class they structure."""
     sources: dict[str, str] = {}
     elsewhere: dict[type, str] = {}
     for module, roots in MODULES.items():
         writer = _Writer(dict(elsewhere))
-        sources[module] = writer.run(roots)
+        sources[module] = writer.run(roots, CONSTANTS.get(module, ()))
         elsewhere.update({kind: module for kind in writer.generated})
+    sources[VIEWS] = render_views(list(elsewhere), COMMAND)
     return sources
 
 

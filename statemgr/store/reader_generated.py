@@ -1,17 +1,24 @@
 """Generated from statemgr.serialization's converter by `python -m statemgr.store.reader_codegen`.
 
 Do not edit: statemgr/store/reader_codegen.py says how it is made, and
-statemgr/store/reader.py how it is used."""
+statemgr/store/reader.py how it is used. Each function builds the classes of the
+namespace ``k``: the attrs classes, or their views (statemgr.model.views_generated).
+"""
+
+from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from machines.names import Phase, StateName
 from statemgr.model import values
-from statemgr.model.environment import Environment, Phases, SshCredentials, Step
+from statemgr.model.behaviour import ErrorKind
 from statemgr.model.names import EnvironmentName
-from statemgr.model.snapshot import ErrorKind, Failure, Operation, Snapshot, State, Transition
+
+if TYPE_CHECKING:
+    from statemgr.model.environment import Environment, Phases, SshCredentials, Step
+    from statemgr.model.snapshot import Failure, Operation, Snapshot, State, Transition
 
 _SNAPSHOT_KEYS = frozenset(
     {
@@ -84,14 +91,14 @@ _SSH_CREDENTIALS_KEYS = frozenset({"private_key", "public_key", "username", "por
 _STEP_KEYS = frozenset({"name", "run", "call", "cwd", "timeout", "env", "retries", "retry_delay"})
 
 
-def _dict_str_str(value: Any) -> Any:
+def _dict_str_str(value: Any, k: Any) -> Any:
     found = {}
     for key, item in values.json_object(value).items():
         found[values.strict_str(key, str)] = values.strict_str(item, str)
     return found
 
 
-def structure_snapshot(o: Any) -> Snapshot:
+def structure_snapshot(o: Any, k: Any) -> Snapshot:
     if not values.json_object(o).keys() <= _SNAPSHOT_KEYS:
         raise ValueError("extra keys in Snapshot")
     given: dict[str, Any] = {}
@@ -100,31 +107,32 @@ def structure_snapshot(o: Any) -> Snapshot:
     value = o["revision"]
     given["revision"] = values.strict_int(value, int)
     value = o["environment"]
-    given["environment"] = structure_environment(value)
+    given["environment"] = structure_environment(value, k)
     value = o["state"]
-    given["state"] = structure_state(value)
+    given["state"] = structure_state(value, k)
     value = o["created_at"]
     given["created_at"] = values.aware_datetime(value, datetime)
     value = o["updated_at"]
     given["updated_at"] = values.aware_datetime(value, datetime)
     value = o["latest"]
-    given["latest"] = structure_transition(value)
+    given["latest"] = structure_transition(value, k)
     if "operation" in o:
         value = o["operation"]
-        given["operation"] = None if value is None else structure_operation(value)
+        given["operation"] = None if value is None else structure_operation(value, k)
     if "destroy_failure" in o:
         value = o["destroy_failure"]
-        given["destroy_failure"] = None if value is None else structure_failure(value)
+        given["destroy_failure"] = None if value is None else structure_failure(value, k)
     if "outputs" in o:
         value = o["outputs"]
-        given["outputs"] = _dict_str_str(value)
+        given["outputs"] = _dict_str_str(value, k)
     if "schema_version" in o:
         value = o["schema_version"]
         given["schema_version"] = values.strict_int(value, int)
-    return Snapshot(**given)
+    made: Snapshot = k.Snapshot(**given)
+    return made
 
 
-def structure_transition(o: Any) -> Transition:
+def structure_transition(o: Any, k: Any) -> Transition:
     if not values.json_object(o).keys() <= _TRANSITION_KEYS:
         raise ValueError("extra keys in Transition")
     given: dict[str, Any] = {}
@@ -147,14 +155,15 @@ def structure_transition(o: Any) -> Transition:
         given["failed_step"] = None if value is None else values.strict_str(value, str)
     if "vars" in o:
         value = o["vars"]
-        given["vars"] = _dict_str_str(value)
+        given["vars"] = _dict_str_str(value, k)
     if "revision" in o:
         value = o["revision"]
         given["revision"] = None if value is None else values.strict_int(value, int)
-    return Transition(**given)
+    made: Transition = k.Transition(**given)
+    return made
 
 
-def structure_environment(o: Any) -> Environment:
+def structure_environment(o: Any, k: Any) -> Environment:
     if not values.json_object(o).keys() <= _ENVIRONMENT_KEYS:
         raise ValueError("extra keys in Environment")
     given: dict[str, Any] = {}
@@ -166,20 +175,21 @@ def structure_environment(o: Any) -> Environment:
     given["build_dir"] = values.strict_str(value, str)
     if "phases" in o:
         value = o["phases"]
-        given["phases"] = structure_phases(value)
+        given["phases"] = structure_phases(value, k)
     if "ssh" in o:
         value = o["ssh"]
-        given["ssh"] = None if value is None else structure_ssh_credentials(value)
+        given["ssh"] = None if value is None else structure_ssh_credentials(value, k)
     if "config_file" in o:
         value = o["config_file"]
         given["config_file"] = None if value is None else values.strict_str(value, str)
     if "config_hash" in o:
         value = o["config_hash"]
         given["config_hash"] = None if value is None else values.strict_str(value, str)
-    return Environment(**given)
+    made: Environment = k.Environment(**given)
+    return made
 
 
-def structure_state(o: Any) -> State:
+def structure_state(o: Any, k: Any) -> State:
     if not values.json_object(o).keys() <= _STATE_KEYS:
         raise ValueError("extra keys in State")
     given: dict[str, Any] = {}
@@ -187,15 +197,16 @@ def structure_state(o: Any) -> State:
     given["name"] = values.enum_member(value, StateName)
     if "failure" in o:
         value = o["failure"]
-        given["failure"] = None if value is None else structure_failure(value)
-    return State(**given)
+        given["failure"] = None if value is None else structure_failure(value, k)
+    made: State = k.State(**given)
+    return made
 
 
-def _tuple_str(value: Any) -> Any:
+def _tuple_str(value: Any, k: Any) -> Any:
     return tuple([values.strict_str(item, str) for item in values.json_array(value)])
 
 
-def structure_operation(o: Any) -> Operation:
+def structure_operation(o: Any, k: Any) -> Operation:
     if not values.json_object(o).keys() <= _OPERATION_KEYS:
         raise ValueError("extra keys in Operation")
     given: dict[str, Any] = {}
@@ -217,11 +228,12 @@ def structure_operation(o: Any) -> Operation:
         given["trace_file"] = None if value is None else values.strict_str(value, str)
     if "completed_steps" in o:
         value = o["completed_steps"]
-        given["completed_steps"] = _tuple_str(value)
-    return Operation(**given)
+        given["completed_steps"] = _tuple_str(value, k)
+    made: Operation = k.Operation(**given)
+    return made
 
 
-def structure_failure(o: Any) -> Failure:
+def structure_failure(o: Any, k: Any) -> Failure:
     if not values.json_object(o).keys() <= _FAILURE_KEYS:
         raise ValueError("extra keys in Failure")
     given: dict[str, Any] = {}
@@ -245,40 +257,42 @@ def structure_failure(o: Any) -> Failure:
         given["trace_file"] = None if value is None else values.strict_str(value, str)
     if "completed_steps" in o:
         value = o["completed_steps"]
-        given["completed_steps"] = _tuple_str(value)
-    return Failure(**given)
+        given["completed_steps"] = _tuple_str(value, k)
+    made: Failure = k.Failure(**given)
+    return made
 
 
-def _tuple_step(value: Any) -> Any:
-    return tuple([structure_step(item) for item in values.json_array(value)])
+def _tuple_step(value: Any, k: Any) -> Any:
+    return tuple([structure_step(item, k) for item in values.json_array(value)])
 
 
-def structure_phases(o: Any) -> Phases:
+def structure_phases(o: Any, k: Any) -> Phases:
     if not values.json_object(o).keys() <= _PHASES_KEYS:
         raise ValueError("extra keys in Phases")
     given: dict[str, Any] = {}
     if "provision" in o:
         value = o["provision"]
-        given["provision"] = _tuple_step(value)
+        given["provision"] = _tuple_step(value, k)
     if "configure" in o:
         value = o["configure"]
-        given["configure"] = _tuple_step(value)
+        given["configure"] = _tuple_step(value, k)
     if "release" in o:
         value = o["release"]
-        given["release"] = _tuple_step(value)
+        given["release"] = _tuple_step(value, k)
     if "run" in o:
         value = o["run"]
-        given["run"] = _tuple_step(value)
+        given["run"] = _tuple_step(value, k)
     if "destroy" in o:
         value = o["destroy"]
-        given["destroy"] = _tuple_step(value)
+        given["destroy"] = _tuple_step(value, k)
     if "check" in o:
         value = o["check"]
-        given["check"] = _tuple_step(value)
-    return Phases(**given)
+        given["check"] = _tuple_step(value, k)
+    made: Phases = k.Phases(**given)
+    return made
 
 
-def structure_ssh_credentials(o: Any) -> SshCredentials:
+def structure_ssh_credentials(o: Any, k: Any) -> SshCredentials:
     if not values.json_object(o).keys() <= _SSH_CREDENTIALS_KEYS:
         raise ValueError("extra keys in SshCredentials")
     given: dict[str, Any] = {}
@@ -292,10 +306,11 @@ def structure_ssh_credentials(o: Any) -> SshCredentials:
     if "port" in o:
         value = o["port"]
         given["port"] = values.strict_int(value, int)
-    return SshCredentials(**given)
+    made: SshCredentials = k.SshCredentials(**given)
+    return made
 
 
-def structure_step(o: Any) -> Step:
+def structure_step(o: Any, k: Any) -> Step:
     if not values.json_object(o).keys() <= _STEP_KEYS:
         raise ValueError("extra keys in Step")
     given: dict[str, Any] = {}
@@ -315,11 +330,12 @@ def structure_step(o: Any) -> Step:
         given["timeout"] = values.strict_float(value, float)
     if "env" in o:
         value = o["env"]
-        given["env"] = _dict_str_str(value)
+        given["env"] = _dict_str_str(value, k)
     if "retries" in o:
         value = o["retries"]
         given["retries"] = values.strict_int(value, int)
     if "retry_delay" in o:
         value = o["retry_delay"]
         given["retry_delay"] = values.strict_float(value, float)
-    return Step(**given)
+    made: Step = k.Step(**given)
+    return made

@@ -42,13 +42,17 @@ def check_spec(spec: str) -> str:
     )
 
 
-def open_store(spec: str | None, layout: Layout) -> Store:
-    """The store ``spec`` names (None: the file store) for the workspace at ``layout``."""
+def open_store(spec: str | None, layout: Layout, *, views: bool = False) -> Store:
+    """The store ``spec`` names (None: the file store) for the workspace at ``layout``.
+
+    ``views``: the file store reads into read-only views, not attrs classes (for commands
+    that only read; see ``statemgr.store.reader``). The PostgreSQL store ignores it.
+    """
     spec = check_spec(spec or "file")
     if spec == "file":
         from statemgr.store.file import FileStore
 
-        return FileStore(layout)
+        return FileStore(layout, views=views)
     return _postgres_store(spec, layout)
 
 

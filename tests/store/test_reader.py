@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,11 +24,12 @@ from test_serialization import (
 
 from statemgr import serialization
 from statemgr.errors import StateFileUnreadable
-from statemgr.model import Snapshot, SnapshotSummary, StateName
+from statemgr.model import Phase, Snapshot, SnapshotSummary, StateName
 from statemgr.store import reader
 from statemgr.store.reader_codegen import COMMAND, path_of, render_generated
 
 GOLDEN = sorted((Path(__file__).parent.parent / "golden").rglob("*.json"))
+GOLDEN_PATHS_DATA = json.dumps(GOLDEN_DOCUMENT)
 SOME = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -70,6 +72,82 @@ def test_the_fast_path_reads_every_snapshot_as_the_converter_does(
     assert reader.fast_snapshot(document) == snapshot
     assert serialization.from_document(document) == snapshot
     assert reader.fast_summary(document) == serialization.summary(json.dumps(document))
+    view = reader.fast_snapshot(document, reader.view_kinds())
+    assert type(view) is not Snapshot and fields_of(view) == fields_of(snapshot)
+    assert asked_of(view) == asked_of(snapshot)
+    summary = reader.fast_summary(document, reader.view_kinds())
+    assert fields_of(summary) == fields_of(reader.fast_summary(document))
+
+
+def fields_of(value: Any) -> Any:
+    """``value`` as plain data, whether an attrs instance or a view: the class's name and
+    every field, in order, all the way down."""
+    names = getattr(type(value), "_names", None)  # a view
+    if names is None and attrs.has(type(value)):
+        names = tuple(field.name for field in attrs.fields(type(value)))
+    if names is not None:
+        return (type(value).__name__, [(n, fields_of(getattr(value, n))) for n in names])
+    if isinstance(value, tuple | list):
+        return [fields_of(item) for item in value]
+    if isinstance(value, dict):
+        return {key: fields_of(item) for key, item in value.items()}
+    return (type(value), value)
+
+
+def asked_of(snapshot: Any) -> dict[str, Any]:
+    """What the reading commands ask of a snapshot (``statemgr.model.behaviour``)."""
+    steps = [step for phase in Phase for step in snapshot.environment.phases.steps(phase)]
+    return {
+        "properties": [
+            getattr(snapshot, name)
+            for name in ("name", "state_name", "display_name", "is_failed", "is_in_progress")
+        ],
+        "failure": fields_of(snapshot.failure),
+        "since": snapshot.since,
+        "details": snapshot.details,
+        "allowed": (snapshot.allowed_events(), snapshot.allowed_commands()),
+        "steps": [(step.attempts, step.kind, step.texts) for step in steps],
+    }
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
+def test_views_read_golden_files_as_the_attrs_classes_do(path: Path) -> None:
+    """Tried: every golden file, read into views (as the reading commands read) and into
+    the attrs classes: the same fields, the same answers, or the same error."""
+    data = path.read_bytes()
+    views = outcome(lambda d, s: reader.loads(d, s, reader.view_kinds()), data)
+    model = outcome(reader.loads, data)
+    if isinstance(model, tuple):  # refused: the views refuse it in the same words
+        assert views == model
+        return
+    assert fields_of(views) == fields_of(model) and asked_of(views) == asked_of(model)
+
+
+@SOME
+@given(st.sampled_from(GOLDEN_PATHS), json_values)
+def test_views_refuse_what_the_attrs_classes_refuse(path: tuple[Any, ...], new: object) -> None:
+    """Tried: the failed golden document with one value replaced by random JSON, read into
+    views: what the attrs classes' checks refuse, the views' checks refuse too."""
+    document = _replaced(GOLDEN_DOCUMENT, path, new)
+    try:
+        model = reader.fast_snapshot(document)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            reader.fast_snapshot(document, reader.view_kinds())
+        return
+    assert fields_of(reader.fast_snapshot(document, reader.view_kinds())) == fields_of(model)
+
+
+def test_a_view_cannot_be_changed() -> None:
+    """Tried: setting and deleting fields of a view, as one would of a frozen attrs class."""
+    view = reader.fast_snapshot(json.loads(GOLDEN_PATHS_DATA), reader.view_kinds())
+    for target in (view, view.state, view.environment.phases):
+        with pytest.raises(AttributeError, match="read-only"):
+            target.revision = 7  # type: ignore[misc]
+        with pytest.raises(AttributeError, match="read-only"):
+            del target.environment  # type: ignore[misc]
+    assert view == reader.fast_snapshot(json.loads(GOLDEN_PATHS_DATA), reader.view_kinds())
+    assert "Snapshot(lineage=UUID(" in repr(view) and hash(view.latest) == hash(view.latest)
 
 
 @SOME
@@ -99,6 +177,8 @@ def test_garbage_reads_as_the_converter_reads_it(data: bytes) -> None:
 
 # What status and list do not need, and once imported (each costs milliseconds of start-up).
 HEAVY = (
+    "attr",
+    "attrs",
     "cattrs",
     "statemachine",
     "loguru",
