@@ -71,6 +71,8 @@ class Layout:
         key = (name, leaf)
         path = self._paths.get(key)
         if path is None:
-            folder = self.data_root / name
+            folder = self._paths.get((name, ""))
+            if folder is None:
+                folder = self._paths[(name, "")] = self.data_root / name
             path = self._paths[key] = folder / leaf if leaf else folder
         return path

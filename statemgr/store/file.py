@@ -90,12 +90,11 @@ def _checked(name: str) -> EnvironmentName:
     return EnvironmentName(name)
 
 
-def _is_name(text: str) -> bool:
+def _name_or_none(text: str) -> EnvironmentName | None:
     try:
-        EnvironmentName(text)
+        return EnvironmentName(text)
     except InvalidName:
-        return False
-    return True
+        return None
 
 
 class FileStore:
@@ -162,10 +161,10 @@ class FileStore:
         of a list), after their state files, as ``status`` probes after it reads: a command
         that finished meanwhile makes one look interrupted, and ``list`` asks again then."""
         listings: list[Listing] = []
-        for name in self._folders():
+        for name in self._folders():  # data/ checked there, once for all
             path = self.layout.state_file(name)
             try:
-                data = self._read(name, path)
+                data = self._read(name, path, root_checked=True)
                 listings.append(Listing(name, self._summarize(name, path, data)))
             except EnvironmentNotFound:
                 continue  # a folder without a state: not an environment
@@ -252,15 +251,17 @@ class FileStore:
     def _shown(self, path: Path) -> str:
         return self.layout.relative(path)
 
-    def _check_folders(self, name: EnvironmentName, *, owned: bool = False) -> None:
-        """data/ and data/NAME are real folders (with ``owned``: ours and private).
+    def _check_folders(
+        self, name: EnvironmentName, *, owned: bool = False, root_checked: bool = False
+    ) -> None:
+        """data/ and data/NAME are real folders (with ``owned``: ours and private);
+        ``root_checked``: data/ was checked already (``list`` checks it once for all).
 
         ``FileNotFoundError`` when one is missing; ``UnsafePath`` when one is unsafe.
         """
-        root = self.layout.data_root
-        check_folder(root, self._shown(root) + "/", owned=owned)
-        folder = self.layout.data_dir(name)
-        check_folder(folder, self._shown(folder) + "/", owned=owned)
+        if not root_checked:
+            check_folder(self.layout.data_root, "data/", owned=owned)
+        check_folder(self.layout.data_dir(name), f"data/{name}/", owned=owned)
 
     def _folders(self) -> builtins.list[EnvironmentName]:
         """Sorted names under data/ that are valid environment names: the folders, and the
@@ -270,9 +271,7 @@ class FileStore:
             check_folder(root, self._shown(root) + "/")
             with os.scandir(root) as entries:
                 found = [
-                    e.name
-                    for e in entries
-                    if (e.is_symlink() or e.is_dir(follow_symlinks=False)) and _is_name(e.name)
+                    e.name for e in entries if e.is_symlink() or e.is_dir(follow_symlinks=False)
                 ]
         except FileNotFoundError:
             return []
@@ -280,9 +279,9 @@ class FileStore:
             raise
         except OSError as error:
             raise StorageError(self._shown(root), "list", error) from None
-        return [EnvironmentName(name) for name in sorted(found)]
+        return [name for name in map(_name_or_none, sorted(found)) if name is not None]
 
-    def _read(self, name: EnvironmentName, path: Path) -> bytes:
+    def _read(self, name: EnvironmentName, path: Path, *, root_checked: bool = False) -> bytes:
         """The bytes of a state file: never through a link, never blocking, at most 64 MiB.
 
         An unsafe data/ or data/NAME is a ``StorageError`` (exit 7); anything but a regular
@@ -290,7 +289,7 @@ class FileStore:
         """
         shown = self._shown(path)
         try:
-            self._check_folders(name)
+            self._check_folders(name, root_checked=root_checked)
             return read_file(path, shown, limit=MAX_STATE_BYTES)
         except FileNotFoundError:
             raise EnvironmentNotFound(name, shown) from None
