@@ -20,15 +20,22 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     import argparse
 
-# The reading commands, and how many positional arguments each takes.
-COMMANDS: dict[str, int] = {"status": 1, "list": 0, "history": 1}
+# The reading commands, and how many positional arguments each needs.
+COMMANDS: dict[str, int] = {"status": 1, "list": 0, "history": 1, "output": 1}
 # Their handlers (as in ``statemgr.cli.parser.HANDLERS``: a test checks they agree).
 HANDLERS: dict[str, tuple[str, str]] = {
     "status": ("statemgr.cli.reading", "status"),
     "list": ("statemgr.cli.reading", "list_environments"),
     "history": ("statemgr.cli.reading", "history"),
+    "output": ("statemgr.cli.reading", "output"),
 }
-POSITIONALS: dict[str, tuple[str, ...]] = {"status": ("name",), "list": (), "history": ("name",)}
+# The positional arguments each takes; those past the needed ones are None when absent.
+POSITIONALS: dict[str, tuple[str, ...]] = {
+    "status": ("name",),
+    "list": (),
+    "history": ("name",),
+    "output": ("name", "key"),
+}
 # The global options (statemgr.cli.parser), their attributes and defaults.
 FLAGS = {
     "--json": "json",
@@ -71,10 +78,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace | None:
             command = token
         else:
             positionals.append(token)
-    if command is None or len(positionals) != COMMANDS[command]:
+    if command is None or not COMMANDS[command] <= len(positionals) <= len(POSITIONALS[command]):
         return None
     values["command"] = command
-    values.update(zip(POSITIONALS[command], positionals, strict=True))
+    names = POSITIONALS[command]
+    values.update(
+        zip(names, [*positionals, *[None] * (len(names) - len(positionals))], strict=True)
+    )
     # Not argparse's class (importing argparse costs what this module saves), but the same
     # attributes: the handlers only read them.
     return cast("argparse.Namespace", SimpleNamespace(**values))

@@ -150,7 +150,7 @@ class FileStore:
         path = self.layout.state_file(checked)
         data = self._read(checked, path)
         snapshot = self._parse(checked, path, data)
-        return history_of(self.layout, checked, data, snapshot.revision)
+        return history_of(self.layout, checked, data, snapshot.revision, kinds_for(self.views))
 
     def names(self) -> builtins.list[str]:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]

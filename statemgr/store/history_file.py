@@ -27,13 +27,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from statemgr.errors import StateFileUnreadable, StatemgrError, StorageError, UnsafePath
 from statemgr.layout import Layout
-from statemgr.model import SCHEMA_VERSION, EnvironmentName, Transition
+from statemgr.model.behaviour import SCHEMA_VERSION
+from statemgr.model.names import EnvironmentName
 from statemgr.safe_paths import MAX_STATE_BYTES, open_file, read_file
 from statemgr.store import atomic
-from statemgr.store.reader import transition
+from statemgr.store.reader import Kinds, transition
+
+if TYPE_CHECKING:  # ``history`` reads into views, never importing attrs (store.reader)
+    from statemgr.model import Transition
 
 # How ``dumps`` begins a state file of the current schema (the version is its first key):
 # such a file holds no history of its own.
@@ -46,10 +51,11 @@ _CHUNK = 4096
 
 
 def history_of(
-    layout: Layout, name: EnvironmentName, state: bytes, revision: int
+    layout: Layout, name: EnvironmentName, state: bytes, revision: int, kinds: Kinds | None = None
 ) -> tuple[Transition, ...]:
     """The history of ``name``, whose state.json holds ``state`` at ``revision``: an older
-    file's own history, else history.jsonl's lines up to ``revision``."""
+    file's own history, else history.jsonl's lines up to ``revision`` (read into the
+    classes of ``kinds``, see ``statemgr.store.reader``)."""
     older = older_history(layout, name, state)
     if older is not None:
         return older
@@ -57,7 +63,7 @@ def history_of(
     shown = layout.relative(path)
     with _errors(name, shown, "read"):
         try:
-            return read_history(path, shown, revision)
+            return read_history(path, shown, revision, kinds)
         except FileNotFoundError:
             raise missing(shown) from None
         except UnsafePath as unsafe:  # reading: the file is unreadable (exit 6)
@@ -133,14 +139,16 @@ def _errors(name: EnvironmentName, shown: str, action: str) -> Iterator[None]:
 # --- the file ----------------------------------------------------------------------
 
 
-def read_history(path: Path, shown: str, up_to: int) -> tuple[Transition, ...]:
+def read_history(
+    path: Path, shown: str, up_to: int, kinds: Kinds | None = None
+) -> tuple[Transition, ...]:
     """The transitions in the file at ``path`` whose revision is at most ``up_to``, oldest
     first. ``FileNotFoundError`` when it is missing; ``StateFileUnreadable`` naming the
     line when a line is not a transition; ``UnsafePath`` when the path is unsafe."""
     lines = read_file(path, shown, limit=MAX_STATE_BYTES).split(b"\n")
     found = []
     for number, line in enumerate(lines[:-1], start=1):  # the last is b"" or torn
-        entry = transition(line, f"{shown} line {number}")
+        entry = transition(line, f"{shown} line {number}", kinds)
         if entry.revision is None or entry.revision <= up_to:
             found.append(entry)
     return tuple(found)

@@ -15,6 +15,7 @@ TOKENS = [
     "diagram",
     "provision",
     "web",
+    "url",
     "list",
     "",
     "--json",
@@ -73,6 +74,8 @@ def test_whenever_the_quick_parser_answers_argparse_gives_the_same(argv: list[st
         ["status", "web"],
         ["list"],
         ["-v", "status", "web", "--workdir", "/srv/ws"],
+        ["output", "web"],
+        ["output", "web", "url", "--json"],
     ],
 )
 def test_the_usual_reading_command_lines_take_the_quick_path(argv: list[str]) -> None:
@@ -91,6 +94,8 @@ def test_the_usual_reading_command_lines_take_the_quick_path(argv: list[str]) ->
         ["status", "web", "--workdir", "--json"],
         ["status", "-web"],
         ["list", "web"],
+        ["output"],
+        ["output", "web", "url", "port"],
         ["status", "web", "--lock-timeout", "1"],
         ["status", "web", "--js"],
         ["diagram"],

@@ -196,18 +196,18 @@ print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]))
 """
 
 
-@pytest.mark.parametrize("command", ["status", "list"])
+@pytest.mark.parametrize("command", ["status", "list", "history", "output"])
 def test_status_and_list_import_nothing_heavy(tmp_path: Path, command: str) -> None:
-    """Tried: status and list in a fresh interpreter, on a workspace with one environment:
-    neither imports cattrs, the statechart, the write path's libraries, nor the standard
-    modules that cost start-up time and that they do not use."""
+    """Tried: status, list, history and output in a fresh interpreter, on a workspace with
+    one environment: none imports attrs, cattrs, the statechart, the write path's
+    libraries, nor the standard modules that cost start-up time and that they do not use."""
     from test_serialization import healthy_running
 
     from statemgr.layout import Layout
     from statemgr.store import FileStore
 
     snapshot = FileStore(Layout(tmp_path)).create(healthy_running())
-    named = [command, snapshot.name] if command == "status" else [command]
+    named = [command] if command == "list" else [command, snapshot.name]
     argv = [sys.executable, "-c", READING, "--workdir", str(tmp_path), *named, "--json"]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     code, heavy = json.loads(done.stdout.splitlines()[-1])
