@@ -61,6 +61,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace | None:
     values = dict(DEFAULTS)
     command: str | None = None
     positionals: list[str] = []
+    groups = 0  # runs of positionals: argparse reads an optional one only next to the rest
+    previous: str | None = None
     tokens = iter(argv)
     for token in tokens:
         if token in FLAGS:
@@ -77,8 +79,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace | None:
                 return None
             command = token
         else:
+            groups += previous is None or previous.startswith("-") or previous == command
             positionals.append(token)
+        previous = token
     if command is None or not COMMANDS[command] <= len(positionals) <= len(POSITIONALS[command]):
+        return None
+    if groups > 1:
         return None
     values["command"] = command
     names = POSITIONALS[command]
