@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from machines.names import Event, Phase, StateName
 
@@ -112,6 +112,36 @@ def interrupted(state: StateName, operation: Operation | None, held: bool) -> bo
 
 
 # --- the checks and methods of each class -------------------------------------------------
+
+
+class View:
+    """The base of every read-only view (``statemgr.model.views_generated``): it compares,
+    hashes and shows itself as an attrs class does, and never changes."""
+
+    __slots__ = ()
+    _names: tuple[str, ...] = ()  # the fields, in the attrs class's order
+    _hashed: tuple[str, ...] = ()  # those attrs hashes
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name}")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(getattr(self, name) for name in self._hashed)))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._names)
+        return f"{type(self).__name__}({shown})"
 
 
 class StateMethods:

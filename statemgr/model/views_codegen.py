@@ -35,36 +35,6 @@ from typing import Any
 
 from statemgr.model import behaviour
 
-
-class View:
-    """What every view does as an attrs class does: compare, hash, show; never change."""
-
-    __slots__ = ()
-    _names: tuple[str, ...] = ()  # the fields, in the attrs class's order
-    _hashed: tuple[str, ...] = ()
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{{type(self).__name__}} is read-only: cannot set {{name}}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{{type(self).__name__}} is read-only: cannot delete {{name}}")
-
-    def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._names)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *(getattr(self, name) for name in self._hashed)))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{{name}}={{getattr(self, name)!r}}" for name in self._names)
-        return f"{{type(self).__name__}}({{shown}})"
-
-
 _set = object.__setattr__
 '''
 
@@ -99,7 +69,7 @@ def _class_source(kind: type, views: set[str]) -> list[str]:
     name = kind.__qualname__
     fields = attrs.fields(kind)
     mixins = [base.__name__ for base in kind.__bases__ if base.__module__ == behaviour.__name__]
-    bases = ", ".join(["View", *(f"behaviour.{mixin}" for mixin in mixins)])
+    bases = ", ".join(f"behaviour.{base}" for base in ["View", *mixins])
     order = [field.name for field in fields]
     hashed = [field.name for field in fields if field.hash is not False]
     made: list[tuple[str, str]] = []

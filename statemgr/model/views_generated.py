@@ -7,40 +7,10 @@ from typing import Any
 
 from statemgr.model import behaviour
 
-
-class View:
-    """What every view does as an attrs class does: compare, hash, show; never change."""
-
-    __slots__ = ()
-    _names: tuple[str, ...] = ()  # the fields, in the attrs class's order
-    _hashed: tuple[str, ...] = ()
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name}")
-
-    def _fields(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self._names)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *(getattr(self, name) for name in self._hashed)))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._names)
-        return f"{type(self).__name__}({shown})"
-
-
 _set = object.__setattr__
 
 
-class Snapshot(View, behaviour.SnapshotMethods):
+class Snapshot(behaviour.View, behaviour.SnapshotMethods):
     """A read-only ``statemgr.model.snapshot.Snapshot``."""
 
     __slots__ = (
@@ -111,7 +81,7 @@ class Snapshot(View, behaviour.SnapshotMethods):
         _set(self, "schema_version", schema_version)
 
 
-class Transition(View):
+class Transition(behaviour.View):
     """A read-only ``statemgr.model.snapshot.Transition``."""
 
     __slots__ = (
@@ -177,7 +147,7 @@ class Transition(View):
         _set(self, "revision", revision)
 
 
-class Phases(View, behaviour.PhasesMethods):
+class Phases(behaviour.View, behaviour.PhasesMethods):
     """A read-only ``statemgr.model.environment.Phases``."""
 
     __slots__ = ("check", "configure", "destroy", "provision", "release", "run")
@@ -201,7 +171,7 @@ class Phases(View, behaviour.PhasesMethods):
         _set(self, "check", check)
 
 
-class Environment(View):
+class Environment(behaviour.View):
     """A read-only ``statemgr.model.environment.Environment``."""
 
     __slots__ = ("build_dir", "config_file", "config_hash", "data_dir", "name", "phases", "ssh")
@@ -229,7 +199,7 @@ class Environment(View):
         _set(self, "config_hash", config_hash)
 
 
-class State(View, behaviour.StateMethods):
+class State(behaviour.View, behaviour.StateMethods):
     """A read-only ``statemgr.model.snapshot.State``."""
 
     __slots__ = ("failure", "name")
@@ -246,7 +216,7 @@ class State(View, behaviour.StateMethods):
         self.__attrs_post_init__()
 
 
-class Operation(View):
+class Operation(behaviour.View):
     """A read-only ``statemgr.model.snapshot.Operation``."""
 
     __slots__ = (
@@ -301,7 +271,7 @@ class Operation(View):
         _set(self, "completed_steps", completed_steps)
 
 
-class Failure(View):
+class Failure(behaviour.View):
     """A read-only ``statemgr.model.snapshot.Failure``."""
 
     __slots__ = (
@@ -361,7 +331,7 @@ class Failure(View):
         _set(self, "completed_steps", completed_steps)
 
 
-class SshCredentials(View):
+class SshCredentials(behaviour.View):
     """A read-only ``statemgr.model.environment.SshCredentials``."""
 
     __slots__ = ("port", "private_key", "public_key", "username")
@@ -383,7 +353,7 @@ class SshCredentials(View):
         _set(self, "port", port)
 
 
-class Step(View, behaviour.StepMethods):
+class Step(behaviour.View, behaviour.StepMethods):
     """A read-only ``statemgr.model.environment.Step``."""
 
     __slots__ = ("call", "cwd", "env", "name", "retries", "retry_delay", "run", "timeout")
@@ -414,7 +384,7 @@ class Step(View, behaviour.StepMethods):
         self.__attrs_post_init__()
 
 
-class ListedFields(View, behaviour.ListedMethods):
+class ListedFields(behaviour.View, behaviour.ListedMethods):
     """A read-only ``statemgr.model.listed.ListedFields``."""
 
     __slots__ = ("environment", "lineage", "operation", "revision", "state", "updated_at")
@@ -438,7 +408,7 @@ class ListedFields(View, behaviour.ListedMethods):
         _set(self, "operation", operation)
 
 
-class NamePart(View):
+class NamePart(behaviour.View):
     """A read-only ``statemgr.model.listed.NamePart``."""
 
     __slots__ = ("name",)
@@ -452,7 +422,7 @@ class NamePart(View):
         _set(self, "name", name)
 
 
-class StatePart(View):
+class StatePart(behaviour.View):
     """A read-only ``statemgr.model.listed.StatePart``."""
 
     __slots__ = ("name",)
