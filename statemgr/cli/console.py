@@ -6,10 +6,10 @@ stdout carries exactly one JSON document and nothing else.
 
 from __future__ import annotations
 
+import _thread  # threading's own lock, without importing threading (start-up time)
 import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -63,7 +63,7 @@ class Console:
         self.options = options
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.lock = threading.Lock()
+        self.lock = _thread.allocate_lock()  # what threading.Lock() makes
         self.color_out = wants_color(self.stdout)
         self.color_err = wants_color(self.stderr)
         self.err_is_terminal = _isatty(self.stderr)
