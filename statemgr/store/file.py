@@ -105,6 +105,9 @@ class FileStore:
         never import attrs; see ``statemgr.store.reader``); else into the attrs classes."""
         self.layout = layout
         self.views = views
+        # What this store last wrote or read through a held lock, per environment: the
+        # bytes of state.json and their snapshot (``file_write.load_held``).
+        self.seen: dict[str, tuple[OnDisk, Snapshot]] = {}
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.layout.root)!r})"

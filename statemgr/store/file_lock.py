@@ -45,7 +45,9 @@ class FileLock:
         return self.held.path
 
     def load(self) -> Snapshot:
-        snapshot, self.known = self.store.load_known(self.name)
+        from statemgr.store.file_write import load_held
+
+        snapshot, self.known = load_held(self.store, self.name)
         return snapshot
 
     def create(self, snapshot: Snapshot) -> Snapshot:

@@ -1,7 +1,9 @@
 """The environment's lock: an exclusive flock on state.lock, held for a command's whole run.
 
-portalocker takes the lock (flock on POSIX); the kernel drops it when the holder dies, even
-on SIGKILL, so a lock is never stale and no timestamp is ever guessed from. Right after
+portalocker takes the lock (flock on POSIX) on a descriptor opened by ``safe_paths.open_file``
+(its functional ``lock``: the ``Lock`` class and its file object cost a fifth of a
+lock-and-save cycle's CPU); the kernel drops it when the holder dies, even on SIGKILL, so a
+lock is never stale and no timestamp is ever guessed from. Right after
 acquiring it, the holder writes its record (pid, host, command, since) into the lock file,
 in place: the file's inode *is* the lock, so it is truncated and rewritten, never
 replaced. Releasing empties it again.
@@ -19,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -40,15 +41,6 @@ class HeldLock:
     name: str
     holder: LockHolder
     path: Path
-
-
-def _safe_opener(shown: str) -> Callable[[str, int], int]:
-    """portalocker's opener: no link, no FIFO, nothing but a regular file, 0600 exactly."""
-
-    def opener(path: str, flags: int) -> int:
-        return open_file(path, flags, shown)
-
-    return opener
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -85,38 +77,85 @@ def _clear_record(fd: int) -> None:
         os.ftruncate(fd, 0)
 
 
-def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> Any | None:
-    """One portalocker acquire of ``lock_file`` within ``timeout``; the held ``Lock``.
+def _acquire(lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> int | None:
+    """The descriptor of ``lock_file``, open and locked exclusively within ``timeout``.
 
     ``requested`` is the command's whole lock timeout, as the refusal reports it. None
     when the environment's folder went away meanwhile (a concurrent purge): the caller's
     ``prepare`` then says what is there now.
     """
-    import portalocker
-
-    lock = portalocker.Lock(
-        str(lock_file),
-        mode="a",
-        timeout=timeout,
-        check_interval=CHECK_INTERVAL,
-        fail_when_locked=False,
-        flags=portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING,
-        opener=_safe_opener(shown),
-    )
-    try:
-        lock.acquire()
-    except portalocker.AlreadyLocked:
-        raise locked_error(lock_file, env, requested) from None
+    try:  # no link, no FIFO, nothing but a regular file, 0600 exactly
+        fd = open_file(lock_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, shown)
     except StatemgrError:
         raise  # UnsafePath: a link, FIFO or folder at state.lock
     except FileNotFoundError:
         return None
-    except portalocker.LockException as error:
-        cause = error.__cause__ if isinstance(error.__cause__, OSError) else OSError(str(error))
-        raise StorageError(shown, "lock", cause, env=env) from error
     except OSError as error:
         raise StorageError(shown, "open", error, env=env) from error
-    return lock
+    try:
+        _lock(fd, lock_file, env, timeout, requested, shown)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _lock(fd: int, lock_file: Path, env: str, timeout: float, requested: float, shown: str) -> None:
+    """portalocker's exclusive flock on ``fd``: tried at once, then every ``CHECK_INTERVAL``
+    until ``timeout`` has passed (as ``portalocker.Lock`` waits, without its file object)."""
+    import portalocker
+
+    flags = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            portalocker.lock(fd, flags)
+            return
+        except portalocker.AlreadyLocked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise locked_error(lock_file, env, requested) from None
+            time.sleep(min(CHECK_INTERVAL, remaining))
+        except portalocker.LockException as error:
+            cause = error.__cause__ if isinstance(error.__cause__, OSError) else OSError(str(error))
+            raise StorageError(shown, "lock", cause, env=env) from error
+
+
+def _release(fd: int) -> None:
+    """Empty the record, let go of the flock, close the descriptor."""
+    import portalocker
+
+    _clear_record(fd)
+    try:
+        with contextlib.suppress(portalocker.LockException):
+            portalocker.unlock(fd)  # also for a copy of the descriptor a fork may hold
+    finally:
+        os.close(fd)
+
+
+def _acquire_current(
+    lock_file: Path, env: str, timeout: float, prepare: Callable[[], None], shown: str
+) -> int:
+    """The locked descriptor of the lock file that is at ``lock_file`` now. An acquire that
+    lands on a lock file unlinked meanwhile (the environment was purged, and maybe created
+    again) lets go and tries again; ``prepare`` runs before every attempt."""
+    deadline = time.monotonic() + timeout
+    for _attempt in range(MAX_ATTEMPTS):
+        prepare()
+        remaining = max(0.0, deadline - time.monotonic())
+        fd = _acquire(lock_file, env, remaining, timeout, shown)
+        if fd is None:
+            continue
+        try:
+            if _same_file(fd, lock_file):
+                return fd
+        except BaseException:
+            _release(fd)
+            raise
+        _release(fd)
+    # the lock file keeps disappearing under us: say so rather than spin
+    vanishing = OSError(errno.ENOENT, "it keeps disappearing (removed by another command)")
+    raise StorageError(shown, "open", vanishing, env=env)
 
 
 @contextlib.contextmanager
@@ -131,32 +170,12 @@ def hold_lock(
     """Hold ``lock_file`` exclusively for the ``with`` block, with the holder's record in it.
 
     ``shown`` is the lock file's path as errors name it. ``prepare`` runs before every
-    attempt: it makes the folder, or raises when the environment is missing. An acquire
-    that lands on a lock file unlinked meanwhile (the environment was purged, and maybe
-    created again) lets go and tries again.
+    attempt: it makes the folder, or raises when the environment is missing.
     """
     from statemgr.log import logger
 
-    timeout = max(0.0, timeout)
     started = time.monotonic()
-    deadline = started + timeout
-    for _attempt in range(MAX_ATTEMPTS):
-        prepare()
-        remaining = max(0.0, deadline - time.monotonic())
-        lock = _acquire(lock_file, env, remaining, timeout, shown)
-        if lock is None:
-            continue
-        try:
-            if _same_file(lock.fh.fileno(), lock_file):
-                break
-        except BaseException:
-            lock.release()
-            raise
-        lock.release()
-    else:  # the lock file keeps disappearing under us: say so rather than spin
-        vanishing = OSError(errno.ENOENT, "it keeps disappearing (removed by another command)")
-        raise StorageError(shown, "open", vanishing, env=env)
-    fd = lock.fh.fileno()
+    fd = _acquire_current(lock_file, env, max(0.0, timeout), prepare, shown)
     try:
         holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())
         _write_record(fd, holder)
@@ -164,8 +183,7 @@ def hold_lock(
         logger.bind(env=env).debug("lock acquired by {} after {:.3f}s", command, waited)
         yield HeldLock(name=env, holder=holder, path=lock_file)
     finally:
-        _clear_record(fd)
-        lock.release()
+        _release(fd)
         logger.bind(env=env).debug("lock released by {}", command)
 
 

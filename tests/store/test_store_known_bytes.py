@@ -66,3 +66,32 @@ def test_the_same_revision_in_other_bytes_is_parsed_and_accepted(
         state_file.write_text(json.dumps(json.loads(state_file.read_bytes()), indent=4))
         saved = lock.save(moved(loaded))
     assert saved.revision == 2 and store.load("web") == saved
+
+
+def test_a_load_through_the_lock_after_a_save_is_what_a_fresh_read_gives(
+    store: FileStore, web: Snapshot
+) -> None:
+    """Tried: a save through one lock, then a load through the next: the snapshot the store
+    remembers for the bytes it wrote equals what another store parses from the file."""
+    with store.lock("web", "test") as lock:
+        saved = lock.save(moved(lock.load()))
+    with store.lock("web", "test") as lock:
+        again = lock.load()
+    fresh = FileStore(store.layout).load("web")
+    assert again == fresh == saved and again.revision == 2
+
+
+def test_other_bytes_on_disk_are_read_again_not_remembered(store: FileStore, web: Snapshot) -> None:
+    """Tried: after a save, someone edits state.json (an output added, same revision): the
+    next load through the lock reads the edit, and the next save keeps it."""
+    with store.lock("web", "test") as lock:
+        lock.save(moved(lock.load()))
+    state_file = store.layout.state_file("web")
+    document = json.loads(state_file.read_bytes())
+    document["outputs"] = {"url": "http://edited"}
+    state_file.write_text(json.dumps(document, indent=2) + "\n")
+    with store.lock("web", "test") as lock:
+        loaded = lock.load()
+        assert loaded.outputs == {"url": "http://edited"} and loaded.revision == 2
+        saved = lock.save(attrs.evolve(loaded, outputs={**loaded.outputs, "port": "80"}))
+    assert store.load("web").outputs == {"url": "http://edited", "port": "80"} == saved.outputs
