@@ -43,12 +43,14 @@ class HeldLock:
     path: Path
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``fd`` is still the file at ``path`` (not unlinked or replaced since)."""
+def _same_file(fd: int, path: Path) -> os.stat_result | None:
+    """``fd``'s status when it is still the file at ``path`` (not unlinked or replaced
+    since), else None."""
     try:
-        return os.path.samestat(os.fstat(fd), os.lstat(path))
+        status = os.fstat(fd)
+        return status if os.path.samestat(status, os.lstat(path)) else None
     except FileNotFoundError:
-        return False
+        return None
 
 
 def locked_error(lock_file: Path, env: str, waited: float) -> EnvironmentLocked:
@@ -65,10 +67,12 @@ def locked_error(lock_file: Path, env: str, waited: float) -> EnvironmentLocked:
     return EnvironmentLocked(env, None, None, None, None, waited)
 
 
-def _write_record(fd: int, holder: LockHolder) -> None:
-    """Put the holder's record into the locked file; a failure costs only the record."""
+def _write_record(fd: int, holder: LockHolder, size: int) -> None:
+    """Put the holder's record into the locked file, which holds ``size`` bytes (a record
+    left by a holder that died: emptied first); a failure costs only the record."""
     with contextlib.suppress(OSError):
-        os.ftruncate(fd, 0)
+        if size:
+            os.ftruncate(fd, 0)
         os.write(fd, encode_holder(holder))
 
 
@@ -121,11 +125,12 @@ def _lock(fd: int, lock_file: Path, env: str, timeout: float, requested: float, 
             raise StorageError(shown, "lock", cause, env=env) from error
 
 
-def _release(fd: int) -> None:
+def _release(fd: int, *, clear: bool = True) -> None:
     """Empty the record, let go of the flock, close the descriptor."""
     import portalocker
 
-    _clear_record(fd)
+    if clear:
+        _clear_record(fd)
     try:
         with contextlib.suppress(portalocker.LockException):
             portalocker.unlock(fd)  # also for a copy of the descriptor a fork may hold
@@ -135,10 +140,11 @@ def _release(fd: int) -> None:
 
 def _acquire_current(
     lock_file: Path, env: str, timeout: float, prepare: Callable[[], None], shown: str
-) -> int:
-    """The locked descriptor of the lock file that is at ``lock_file`` now. An acquire that
-    lands on a lock file unlinked meanwhile (the environment was purged, and maybe created
-    again) lets go and tries again; ``prepare`` runs before every attempt."""
+) -> tuple[int, os.stat_result]:
+    """The locked descriptor of the lock file that is at ``lock_file`` now, and its status.
+    An acquire that lands on a lock file unlinked meanwhile (the environment was purged,
+    and maybe created again) lets go and tries again; ``prepare`` runs before every
+    attempt."""
     deadline = time.monotonic() + timeout
     for _attempt in range(MAX_ATTEMPTS):
         prepare()
@@ -147,12 +153,13 @@ def _acquire_current(
         if fd is None:
             continue
         try:
-            if _same_file(fd, lock_file):
-                return fd
+            status = _same_file(fd, lock_file)
         except BaseException:
-            _release(fd)
+            _release(fd, clear=False)
             raise
-        _release(fd)
+        if status is not None:
+            return fd, status
+        _release(fd, clear=False)  # not the lock file any more: another's record, if any
     # the lock file keeps disappearing under us: say so rather than spin
     vanishing = OSError(errno.ENOENT, "it keeps disappearing (removed by another command)")
     raise StorageError(shown, "open", vanishing, env=env)
@@ -175,10 +182,10 @@ def hold_lock(
     from statemgr.log import logger
 
     started = time.monotonic()
-    fd = _acquire_current(lock_file, env, max(0.0, timeout), prepare, shown)
+    fd, status = _acquire_current(lock_file, env, max(0.0, timeout), prepare, shown)
     try:
         holder = LockHolder(pid=os.getpid(), host=this_host(), command=command, since=_now())
-        _write_record(fd, holder)
+        _write_record(fd, holder, status.st_size)
         waited = time.monotonic() - started
         logger.bind(env=env).debug("lock acquired by {} after {:.3f}s", command, waited)
         yield HeldLock(name=env, holder=holder, path=lock_file)
