@@ -5,7 +5,9 @@ half); each takes the store and goes through its reading helpers. Every write of
 state.json holds the folder guard (``statemgr.store.atomic.folder_guard``) from checking
 the revision on disk until the new file is in place.
 
-This module is imported only by the writes: the reading commands never pay for it.
+This module is imported only by the writes (``FileStore``'s writing methods import it when
+they are called): the reading commands never pay for it, nor for what it imports (cattrs,
+through the converter; portalocker and loguru are imported when a lock is taken).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from statemgr.errors import (
 )
 from statemgr.model import EnvironmentName, Snapshot
 from statemgr.safe_paths import ensure_folder, make_workspace_folder, remove_tree
+from statemgr.serialization import dumps, transition_line
 from statemgr.store.atomic import (
     folder_guard,
     is_temp_name,
@@ -37,13 +40,15 @@ from statemgr.store.atomic import (
 )
 from statemgr.store.base import recorded
 from statemgr.store.file import LineageConflict, OnDisk, _checked
+from statemgr.store.file_lock import FileLock
+from statemgr.store.history_file import before_save, start_history
+from statemgr.store.locking import hold_lock
 
 SEEN_LIMIT = 32  # environments whose last state a store remembers (``load_held``)
 
 if TYPE_CHECKING:
     from statemgr.model import Transition
     from statemgr.store.file import FileStore
-    from statemgr.store.file_lock import FileLock
 
 
 def load_held(store: FileStore, name: str) -> tuple[Snapshot, OnDisk]:
@@ -77,10 +82,6 @@ def write_new(
     layout = store.layout
     name = _checked(written.environment.name)
     folder, target = layout.data_dir(name), layout.state_file(name)
-    # cattrs: imported by the writes, not needed by the reading commands
-    from statemgr.serialization import dumps, transition_line
-    from statemgr.store.history_file import start_history
-
     data = dumps(written)
     with storage_errors(store, name, target, "write"):
         make_folders(store, name)
@@ -109,9 +110,6 @@ def save_known(
     layout = store.layout
     name = _checked(snapshot.environment.name)
     folder, target = layout.data_dir(name), layout.state_file(name)
-    from statemgr.serialization import dumps, transition_line  # cattrs: writes only
-    from statemgr.store.history_file import before_save
-
     written = recorded(snapshot, snapshot.revision + 1)
     data = dumps(written)
     appended = written.latest is not snapshot.latest
@@ -181,9 +179,6 @@ def lock(
         _check_state_file(store, checked, target)
 
     shown = store._shown(lock_file)
-    from statemgr.store.file_lock import FileLock
-    from statemgr.store.locking import hold_lock
-
     with hold_lock(lock_file, checked, command, timeout, prepare, shown) as held:
         try:
             yield FileLock(store, held)
