@@ -58,7 +58,7 @@ class Layout:
     def traces_dir(self, name: str) -> Path:
         return self._in_data(name, "traces")
 
-    def relative(self, path: Path) -> str:
+    def relative(self, path: Path | str) -> str:
         """``path`` relative to the workspace when inside it (as shown to users)."""
         text, root = str(path), str(self.root)
         if text == root:

@@ -36,7 +36,6 @@ from statemgr.errors import (
     InvalidName,
     RevisionConflict,
     StateFileUnreadable,
-    StatemgrError,
     StorageError,
     UnsafePath,
 )
@@ -159,35 +158,15 @@ class FileStore:
         return [name for name in self._folders() if self.layout.state_file(name).is_file()]
 
     def list(self) -> list[Listing]:
-        """Every environment's summary, and whether a live command holds it. The kernel's
-        list of locks is read once for all of them (not once each: 10,000 reads were most
-        of a list), after their state files, as ``status`` probes after it reads: a command
-        that finished meanwhile makes one look interrupted, and ``list`` asks again then."""
-        listings: list[Listing] = []
-        for name in self._folders():  # data/ checked there, once for all
-            path = self.layout.state_file(name)
-            try:
-                data = self._read(name, path, root_checked=True)
-                listings.append(Listing(name, self._summarize(name, path, data)))
-            except EnvironmentNotFound:
-                continue  # a folder without a state: not an environment
-            except StatemgrError as error:
-                listings.append(Listing(name, None, error))
-        locks = self.kernel_locks()
-        if locks is None:  # no /proc/locks: ``holder`` asks about each
-            return listings
-        held = self._held
-        return [
-            found._replace(held=held(found.name, locks)) if found.summary else found
-            for found in listings
-        ]
+        """Every environment's summary, and whether a live command holds it
+        (``statemgr.store.file_list``)."""
+        from statemgr.store.file_list import list_environments
+
+        return list_environments(self)
 
     def kernel_locks(self) -> str | None:
         """The kernel's list of locks now (``holders.read_proc_locks``)."""
         return read_proc_locks()
-
-    def _held(self, name: str, locks: str) -> bool:
-        return live_holder(self.layout.lock_file(_checked(name)), locks) is not None
 
     def holder(self, name: str) -> LockHolder | None:
         return live_holder(self.layout.lock_file(_checked(name)))
@@ -251,7 +230,7 @@ class FileStore:
 
     # --- helpers -----------------------------------------------------------------------
 
-    def _shown(self, path: Path) -> str:
+    def _shown(self, path: Path | str) -> str:
         return self.layout.relative(path)
 
     def _check_folders(
@@ -269,12 +248,18 @@ class FileStore:
     def _folders(self) -> builtins.list[EnvironmentName]:
         """Sorted names under data/ that are valid environment names: the folders, and the
         links (``list`` reports those as unsafe rather than hiding them)."""
+        return [name for name, _linked in self._entries()]
+
+    def _entries(self) -> builtins.list[tuple[EnvironmentName, bool]]:
+        """``_folders``, each with whether it is a link (as the folder listing says)."""
         root = self.layout.data_root
         try:
-            check_folder(root, self._shown(root) + "/")
+            check_folder(root, "data/")
             with os.scandir(root) as entries:
                 found = [
-                    e.name for e in entries if e.is_symlink() or e.is_dir(follow_symlinks=False)
+                    (e.name, e.is_symlink())
+                    for e in entries
+                    if e.is_symlink() or e.is_dir(follow_symlinks=False)
                 ]
         except FileNotFoundError:
             return []
@@ -282,17 +267,29 @@ class FileStore:
             raise
         except OSError as error:
             raise StorageError(self._shown(root), "list", error) from None
-        return [name for name in map(_name_or_none, sorted(found)) if name is not None]
+        named = ((_name_or_none(text), linked) for text, linked in sorted(found))
+        return [(name, linked) for name, linked in named if name is not None]
 
-    def _read(self, name: EnvironmentName, path: Path, *, root_checked: bool = False) -> bytes:
+    def _read(
+        self,
+        name: EnvironmentName,
+        path: Path | str,
+        *,
+        shown: str | None = None,
+        root_checked: bool = False,
+        folder_checked: bool = False,
+    ) -> bytes:
         """The bytes of a state file: never through a link, never blocking, at most 64 MiB.
 
         An unsafe data/ or data/NAME is a ``StorageError`` (exit 7); anything but a regular
         file at the state file itself, or one too large, makes it unreadable (exit 6).
+        ``root_checked``, ``folder_checked``: data/, or data/ and data/NAME, are known to be
+        real folders already (``list`` knows it from the folder listing).
         """
-        shown = self._shown(path)
+        shown = shown or self._shown(path)
         try:
-            self._check_folders(name, root_checked=root_checked)
+            if not folder_checked:
+                self._check_folders(name, root_checked=root_checked)
             return read_file(path, shown, limit=MAX_STATE_BYTES)
         except FileNotFoundError:
             raise EnvironmentNotFound(name, shown) from None
@@ -309,28 +306,33 @@ class FileStore:
         self._check_folder(name, path, snapshot.environment.name)
         return snapshot
 
-    def _summarize(self, name: EnvironmentName, path: Path, data: bytes) -> SnapshotSummary:
-        found = self._read_as(summary, name, path, data)
-        self._check_folder(name, path, found.name)
+    def _summarize(
+        self, name: EnvironmentName, path: Path | str, data: bytes, shown: str | None = None
+    ) -> SnapshotSummary:
+        found = self._read_as(summary, name, path, data, shown)
+        self._check_folder(name, path, found.name, shown)
         return found
 
     def _read_as(
         self,
         reader: Callable[[bytes, str, Kinds], _Read],
         name: EnvironmentName,
-        path: Path,
+        path: Path | str,
         data: bytes,
+        shown: str | None = None,
     ) -> _Read:
         try:
-            return reader(data, self._shown(path), kinds_for(self.views))
+            return reader(data, shown or self._shown(path), kinds_for(self.views))
         except StateFileUnreadable as error:
             error.env = name
             raise
 
-    def _check_folder(self, name: EnvironmentName, path: Path, found: str) -> None:
+    def _check_folder(
+        self, name: EnvironmentName, path: Path | str, found: str, shown: str | None = None
+    ) -> None:
         if found != name:
             raise StateFileUnreadable(
-                self._shown(path),
+                shown or self._shown(path),
                 [f"environment.name is {found!r}, but the file is in the folder of {name!r}"],
                 env=name,
             )

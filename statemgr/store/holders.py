@@ -122,6 +122,18 @@ def flock_pids(
     return exact, same_inode
 
 
+def flock_inodes(locks: str) -> frozenset[int]:
+    """The inodes of the files some process holds a flock on, per the kernel's list of locks
+    (``read_proc_locks``); waiters do not count. A file whose inode is not among them is
+    held by nobody: ``list`` asks ``live_holder`` only about the others."""
+    inodes = set()
+    for line in locks.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK":
+            inodes.add(int(fields[5].rsplit(":", 1)[1]))
+    return frozenset(inodes)
+
+
 def live_holder(lock_file: Path, locks: str | None = None) -> LockHolder | None:
     """The live command holding ``lock_file``, or None. Never locks, never waits.
 

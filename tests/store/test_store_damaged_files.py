@@ -165,3 +165,34 @@ def test_any_garbage_is_unreadable_never_a_crash(tmp_path: Path, garbage: bytes)
     with pytest.raises(StateFileUnreadable):
         store.load("web")
     assert path.read_bytes() == garbage
+
+
+@pytest.mark.parametrize("views", [False, True], ids=["model", "views"])
+def test_list_refuses_links_and_fifos_as_status_does(
+    store: FileStore, web: Snapshot, tmp_path: Path, views: bool
+) -> None:
+    """Tried: a link at data/NAME (to a real environment's folder), a link at a state file
+    and a FIFO at one, among good environments: ``list`` names each as ``status`` would
+    (unsafe folder; unreadable state), never follows a link, never waits on the FIFO."""
+    from statemgr.errors import UnsafePath
+
+    data = store.layout.data_root
+    (data / "alias").symlink_to(data / "web")
+    store.create(fresh_snapshot("linked"))
+    state = store.layout.state_file("linked")
+    state.unlink()
+    state.symlink_to(store.layout.state_file("web"))
+    store.create(fresh_snapshot("piped"))
+    store.layout.state_file("piped").unlink()
+    os.mkfifo(store.layout.state_file("piped"))
+    reader = FileStore(store.layout, views=views)
+    found = {listing.name: listing for listing in reader.list()}
+    assert sorted(found) == ["alias", "linked", "piped", "web"]
+    assert isinstance(found["alias"].error, UnsafePath) and found["alias"].summary is None
+    for name in ("linked", "piped"):
+        error = found[name].error
+        assert isinstance(error, StateFileUnreadable) and found[name].summary is None
+        assert f"data/{name}/state.json" in str(error)
+        with pytest.raises(type(error)):
+            reader.load(name)
+    assert found["web"].summary is not None and found["web"].held is False

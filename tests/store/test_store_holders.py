@@ -57,6 +57,14 @@ def test_an_exact_flock_entry_means_held(
     _proc_locks(tmp_path, monkeypatch, entry)
     found = store.holder("web")
     assert found is not None and (found.pid, found.command) == (RECORD_PID, "deploy")
+    assert listed_as_held(store) is True
+
+
+def listed_as_held(store: FileStore) -> bool | None:
+    """What ``list`` says of web (it reads /proc/locks once for all, and asks only about
+    lock files whose inode has a flock there): it must agree with ``holder``."""
+    (listing,) = store.list()
+    return listing.held
 
 
 @pytest.mark.parametrize(
@@ -82,6 +90,7 @@ def test_other_entries_do_not_count_as_the_holder(
     entry = line.format(pid=RECORD_PID, dev=_device(status), ino=status.st_ino)
     _proc_locks(tmp_path, monkeypatch, entry)
     assert store.holder("web") is None
+    assert listed_as_held(store) is False
 
 
 def test_an_inode_only_match_counts_when_the_record_confirms_the_pid(
@@ -93,9 +102,11 @@ def test_an_inode_only_match_counts_when_the_record_confirms_the_pid(
     _proc_locks(tmp_path, monkeypatch, confirmed)
     found = store.holder("web")
     assert found is not None and found.pid == RECORD_PID
+    assert listed_as_held(store) is True
     other_pid = f"1: FLOCK  ADVISORY  WRITE {RECORD_PID + 1} 00:99:{status.st_ino} 0 EOF"
     _proc_locks(tmp_path, monkeypatch, other_pid)
     assert store.holder("web") is None
+    assert listed_as_held(store) is False
 
 
 @pytest.mark.parametrize("data", [b'{"pid": 12', b""], ids=["half-written", "empty"])
@@ -114,6 +125,7 @@ def test_held_without_a_record_is_an_unknown_process(
     _proc_locks(tmp_path, monkeypatch, entry)
     found = store.holder("web")
     assert found is not None and (found.pid, found.command) == (None, "unknown")
+    assert listed_as_held(store) is True
 
 
 def _hold_until_killed(store: FileStore, ready: Path) -> None:
