@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # ``history`` reads into views, never importing attrs (store.
 CURRENT_PREFIX = b'{\n  "schema_version": %d,' % SCHEMA_VERSION
 
 _CHUNK = 4096
+_TAIL = 64  # bytes read from the end of the file to see whether its last line is whole
 
 
 # --- what the file store calls --------------------------------------------------------
@@ -172,6 +173,10 @@ def open_for_append(path: Path, shown: str) -> int:
 def trim(fd: int, up_to: int) -> None:
     """Cut off the torn last line, and the last lines whose revision is above ``up_to``."""
     size = os.fstat(fd).st_size
+    if size and os.pread(fd, _TAIL, max(0, size - _TAIL)).endswith(b'"revision":%d}\n' % up_to):
+        # As usual: the last line is whole and ends the object with the revision on disk
+        # (as ``transition_line`` writes it). Parsed or not, such a line ends the trim.
+        return
     end = size
     if end and os.pread(fd, 1, end - 1) != b"\n":
         end = _line_start(fd, end)[0]  # torn: its writer died before state.json changed

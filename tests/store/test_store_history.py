@@ -114,6 +114,25 @@ def test_a_torn_last_line_is_unseen_and_the_next_writer_removes_it(
     assert [line["command"] for line in lines_of(store)] == ["create", "after the tear"]
 
 
+def test_lines_written_by_another_tool_are_read_for_their_revision(
+    store: FileStore, web: Snapshot
+) -> None:
+    """Tried: history.jsonl rewritten with spaces after the colons (as json.dumps writes,
+    not as statemgr does), and an orphan line above state.json's revision in that form:
+    the next save still finds each line's revision, cuts the orphan and keeps the rest."""
+    history = store.layout.history_file("web")
+    spaced = [json.loads(line) for line in history.read_bytes().splitlines()]
+    orphan = {**spaced[-1], "command": "never happened", "revision": 2}
+    history.write_text("".join(json.dumps(line) + "\n" for line in [*spaced, orphan]))
+    saved_through_the_lock(store, "real")
+    assert [(line["command"], line["revision"]) for line in lines_of(store)] == [
+        ("create", 1),
+        ("real", 2),
+    ]
+    saved_through_the_lock(store, "again")  # the last line is spaced no more
+    assert [line.command for line in store.history("web")] == ["create", "real", "again"]
+
+
 def _older_file(store: FileStore, version: int) -> Snapshot:
     """data/staging/state.json as schema ``version`` wrote it (history inside, no history.jsonl)."""
     folder = store.layout.data_dir("staging")
