@@ -76,6 +76,15 @@ def _history_moves_out(document: Document) -> Document:
     return document
 
 
+def _state_since_from_latest(document: Document) -> Document:
+    """``state.since``, when the environment entered its state: an older file knows only
+    its latest transition's time, which is what ``status`` showed as "since" then."""
+    state, latest = document.get("state"), document.get("latest")
+    if isinstance(state, dict) and isinstance(latest, dict) and "at" in latest:
+        state.setdefault("since", latest["at"])
+    return document
+
+
 # MIGRATIONS[n] turns a version-n document into a version-(n + 1) document.
 MIGRATIONS: dict[int, Migration] = {
     # 2: failure.completed_steps and operation.completed_steps (what --resume skips), and
@@ -88,6 +97,8 @@ MIGRATIONS: dict[int, Migration] = {
     3: _history_moves_out,
     # 5: environment.config_hash (the config as create or update read it).
     4: _adds_defaulted_fields,
+    # 6: state.since (when the environment entered its state; an update leaves it).
+    5: _state_since_from_latest,
 }
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from statemgr.model.listed import NamePart, StatePart
     from statemgr.model.snapshot import Failure, Operation, State, Transition
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 DEFAULT_STEP_TIMEOUT = 3600.0
 DEFAULT_RETRY_DELAY = 5.0
@@ -253,8 +253,9 @@ class SnapshotMethods:
 
     @property
     def since(self) -> datetime:
-        """The time of the last transition."""
-        return self.latest.at
+        """When the environment entered its state: its last transition (not an ``update``
+        nor a failed destroy, which leave the state as it was)."""
+        return self.state.since or self.latest.at
 
     @property
     def details(self) -> str:

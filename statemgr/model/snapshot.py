@@ -73,6 +73,9 @@ class State(StateMethods):
 
     name: StateName
     failure: Failure | None = None
+    # When the environment entered this state (schema 6): what ``status`` shows as "since".
+    # An ``update`` or a failed destroy leaves it. None in a snapshot built without it.
+    since: datetime | None = None
 
 
 @attrs.frozen
@@ -167,7 +170,7 @@ class Snapshot(SnapshotMethods):
         )
         return attrs.evolve(
             self,
-            state=State(to, failure if to.is_failed else None),
+            state=State(to, failure if to.is_failed else None, since=when),
             operation=operation,
             latest=line,
             destroy_failure=None,
@@ -197,7 +200,7 @@ def new_snapshot(
         lineage=uuid.uuid4(),
         revision=0,
         environment=environment,
-        state=State(StateName.created),
+        state=State(StateName.created, since=when),
         created_at=when,
         updated_at=when,
         latest=Transition(

@@ -64,7 +64,7 @@ class Snapshot(behaviour.View, behaviour.SnapshotMethods):
         operation: Any = None,
         destroy_failure: Any = None,
         outputs: Any = None,
-        schema_version: Any = 5,
+        schema_version: Any = 6,
     ) -> None:
         if outputs is None:
             outputs = {}
@@ -202,17 +202,19 @@ class Environment(behaviour.View):
 class State(behaviour.View, behaviour.StateMethods):
     """A read-only ``statemgr.model.snapshot.State``."""
 
-    __slots__ = ("failure", "name")
-    _names = ("name", "failure")
-    _hashed = ("name", "failure")
+    __slots__ = ("failure", "name", "since")
+    _names = ("name", "failure", "since")
+    _hashed = ("name", "failure", "since")
 
     def __init__(
         self,
         name: Any,
         failure: Any = None,
+        since: Any = None,
     ) -> None:
         _set(self, "name", name)
         _set(self, "failure", failure)
+        _set(self, "since", since)
         self.__attrs_post_init__()
 
 

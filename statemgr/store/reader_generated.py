@@ -60,7 +60,7 @@ _ENVIRONMENT_KEYS = frozenset(
         "config_hash",
     }
 )
-_STATE_KEYS = frozenset({"name", "failure"})
+_STATE_KEYS = frozenset({"name", "failure", "since"})
 _OPERATION_KEYS = frozenset(
     {
         "command",
@@ -198,6 +198,9 @@ def structure_state(o: Any, k: Any) -> State:
     if "failure" in o:
         value = o["failure"]
         given["failure"] = None if value is None else structure_failure(value, k)
+    if "since" in o:
+        value = o["since"]
+        given["since"] = None if value is None else values.aware_datetime(value, datetime)
     made: State = k.State(**given)
     return made
 

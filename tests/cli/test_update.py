@@ -44,10 +44,13 @@ def test_a_changed_config_is_warned_about_then_adopted_by_update(workdir: Path) 
         "provisioned",
         "provisioned",
     )
+    # "since" is when it became provisioned (the last transition), not the update
+    assert history[-2]["to"] == "provisioned" and history[-1]["at"] > history[-2]["at"]
+    assert status["since"] == history[-2]["at"]
     again = installed("destroy", "web", cwd=workdir)
     assert again.code == 0 and "has changed" not in again.err  # adopted: no warning
     state = json.loads((workdir / "data" / "web" / "state.json").read_text())
-    assert state["schema_version"] == 5 and len(state["environment"]["config_hash"]) == 64
+    assert state["schema_version"] == 6 and len(state["environment"]["config_hash"]) == 64
 
 
 def test_update_takes_the_new_steps_and_is_refused_where_it_must_be(workdir: Path) -> None:
