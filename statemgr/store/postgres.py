@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from machines.names import StateName
 from statemgr.errors import (
     EnvironmentNotFound,
     StateFileUnreadable,
@@ -27,17 +28,18 @@ from statemgr.errors import (
     TraceNotFound,
 )
 from statemgr.layout import Layout
-from statemgr.model import EnvironmentName, Snapshot, SnapshotSummary, StateName
+from statemgr.model.behaviour import SCHEMA_VERSION, SnapshotSummary
+from statemgr.model.names import EnvironmentName
 from statemgr.store.base import TRACE_CHUNK, Listing, LockHolder
 from statemgr.store.postgres_connect import driver, parse_target
 from statemgr.store.postgres_db import Database, database_errors, fetch_all, is_missing_relation
 from statemgr.store.postgres_schema import check_version, lock_key, schema_name, split_key
-from statemgr.store.reader import loads, summary
+from statemgr.store.reader import kinds_for, loads, summary
 
 if TYPE_CHECKING:
     from psycopg2 import extensions as pg
 
-    from statemgr.model import Transition
+    from statemgr.model import Snapshot, Transition
     from statemgr.model.traces import TraceRun
     from statemgr.store.postgres_lock import PostgresLock
 
@@ -71,9 +73,12 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 class PostgresStore:
     """Environments in a PostgreSQL database; implements ``statemgr.store.Store``."""
 
-    def __init__(self, url: str, layout: Layout) -> None:
+    def __init__(self, url: str, layout: Layout, *, views: bool = False) -> None:
+        """``views``: read snapshots into read-only views, as the reading commands do
+        (``statemgr.store.reader``); else into the attrs classes."""
         self.database = Database(parse_target(url), schema_name())
         self.layout = layout
+        self.views = views
         self._reader: pg.connection | None = None
 
     def __repr__(self) -> str:
@@ -100,7 +105,7 @@ class PostgresStore:
             raise EnvironmentNotFound(checked)
         source = f"{self.database.where}/{checked}"
         try:
-            return loads(document, source)
+            return loads(document, source, kinds_for(self.views))
         except StateFileUnreadable as error:
             error.env = checked
             raise
@@ -108,8 +113,6 @@ class PostgresStore:
     def history(self, name: str) -> tuple[Transition, ...]:
         """The history rows up to the state's revision, oldest first (an entry written
         before schema 4 has its revision in its row only)."""
-        import attrs
-
         from statemgr.store.reader import transition
 
         checked = EnvironmentName(name)
@@ -120,6 +123,8 @@ class PostgresStore:
         for position, revision, entry in rows:
             line = transition(entry.encode("utf-8"), f"{source} entry {position}")
             if line.revision is None:
+                import attrs  # an entry written before schema 4: the attrs class, then
+
                 line = attrs.evolve(line, revision=revision)
             found.append(line)
         return tuple(found)
@@ -129,8 +134,6 @@ class PostgresStore:
         return [row[0] for row in self._query(sql, None, "list the environments of")]
 
     def list(self) -> builtins.list[Listing]:
-        from statemgr.model.snapshot import SCHEMA_VERSION
-
         sql = _LIST.format(s=self.schema)
         rows = self._query(sql, {"current": SCHEMA_VERSION}, "list the environments of")
         if not rows:
@@ -203,7 +206,8 @@ class PostgresStore:
         is_held = split_key(lock_key(self.schema, name)) in held
         try:
             if document is not None:  # in flight, or another schema: read it all
-                return Listing(name, summary(document, source), held=is_held)
+                found_summary = summary(document, source, kinds_for(self.views))
+                return Listing(name, found_summary, held=is_held)
             found = SnapshotSummary(
                 name=name,
                 state=StateName(state),

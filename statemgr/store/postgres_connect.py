@@ -16,9 +16,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from statemgr.errors import DatabaseError, UsageError
 
@@ -72,16 +70,19 @@ def _import_psycopg2() -> Any:
     return psycopg2
 
 
-@attrs.frozen
-class Target:
+class Target(NamedTuple):
     """Where the store's database is: the URL as given, and its host and database for
-    messages. The password is kept only to be scrubbed from messages."""
+    messages. The password is kept only to be scrubbed from messages (and its repr
+    shows only the host and the database)."""
 
-    url: str = attrs.field(repr=False)
+    url: str
     host: str
     database: str
-    explicit: frozenset[str] = attrs.field(repr=False)
-    secrets: tuple[str, ...] = attrs.field(repr=False, default=())
+    explicit: frozenset[str]
+    secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Target(host={self.host!r}, database={self.database!r})"
 
     def scrub(self, text: str) -> str:
         """``text`` without the password (a driver message could quote it back)."""

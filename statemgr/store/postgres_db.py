@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from statemgr.errors import DatabaseError, LockLost
 from statemgr.store.postgres_connect import Target, connect, driver, first_line
@@ -21,8 +19,7 @@ MISSING_RELATION = ("42P01", "3F000")  # undefined_table, invalid_schema_name
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
-@attrs.frozen
-class Database:
+class Database(NamedTuple):
     """The store's database (``target``) and the schema of its tables."""
 
     target: Target

@@ -45,21 +45,21 @@ def check_spec(spec: str) -> str:
 def open_store(spec: str | None, layout: Layout, *, views: bool = False) -> Store:
     """The store ``spec`` names (None: the file store) for the workspace at ``layout``.
 
-    ``views``: the file store reads into read-only views, not attrs classes (for commands
-    that only read; see ``statemgr.store.reader``). The PostgreSQL store ignores it.
+    ``views``: the store reads into read-only views, not attrs classes (for commands that
+    only read; see ``statemgr.store.reader``).
     """
     spec = check_spec(spec or "file")
     if spec == "file":
         from statemgr.store.file import FileStore
 
         return FileStore(layout, views=views)
-    return _postgres_store(spec, layout)
+    return _postgres_store(spec, layout, views)
 
 
-def _postgres_store(url: str, layout: Layout) -> Store:
+def _postgres_store(url: str, layout: Layout, views: bool = False) -> Store:
     from statemgr.store.postgres import PostgresStore
 
-    return PostgresStore(url, layout)
+    return PostgresStore(url, layout, views=views)
 
 
 def shown_spec(spec: str) -> str:

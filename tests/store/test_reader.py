@@ -212,3 +212,24 @@ def test_status_and_list_import_nothing_heavy(tmp_path: Path, command: str) -> N
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     code, heavy = json.loads(done.stdout.splitlines()[-1])
     assert (code, heavy) == (0, [])
+
+
+def test_status_on_the_postgresql_store_imports_no_attrs(tmp_path: Path, pg_url: str) -> None:
+    """Tried: status and list through the PostgreSQL store in a fresh interpreter: they
+    read into views too, so neither attrs nor cattrs is imported (the driver is)."""
+    from test_serialization import healthy_running
+
+    from statemgr.layout import Layout
+    from statemgr.store.postgres import PostgresStore
+
+    store = PostgresStore(pg_url, Layout(tmp_path))
+    try:
+        with store.lock("staging", "create", create=True) as held:
+            snapshot = held.create(healthy_running())
+    finally:
+        store.close()
+    for named in (["status", snapshot.name], ["list"]):
+        argv = [sys.executable, "-c", READING, "--store", pg_url, *named, "--json"]
+        done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=tmp_path)
+        code, heavy = json.loads(done.stdout.splitlines()[-1])
+        assert code == 0 and not {"attr", "attrs", "cattrs", "statemachine"} & set(heavy)
