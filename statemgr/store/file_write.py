@@ -271,7 +271,22 @@ def _remove_all_but(folder: Path, keep: set[str]) -> None:
         for entry in entries:
             if entry.name in keep or is_temp_name(entry.name):
                 continue
-            remove_tree(Path(entry.path))  # a link goes, never what it points to
+            if entry.name == "traces" and entry.is_dir(follow_symlinks=False):
+                _remove_traces(Path(entry.path))
+            else:
+                remove_tree(Path(entry.path))  # a link goes, never what it points to
+
+
+def _remove_traces(traces: Path) -> None:
+    """traces/: the side files of each run (a step's stderr and outputs, left there by a
+    killed command) before the traces themselves, then the folder. A purge killed half-way
+    leaves traces, or traces with some of their side files, never a side file alone."""
+    with os.scandir(traces) as entries:
+        files = [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+    for name in sorted(files, key=lambda name: name.endswith(".log")):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(traces / name)
+    remove_tree(traces)
 
 
 def _remove_folder(folder: Path) -> None:

@@ -106,6 +106,14 @@ def _settle(workdir: Path, configs: dict[str, Path]) -> None:
         assert installed("destroy", name, cwd=workdir).code in (0, 1)
 
 
+def _side_file_of_a_trace(traces: Path, name: str) -> bool:
+    """A step's stderr or outputs file, ``RUN.PHASE-STEP-ID.stderr|output``, that a killed
+    command left next to its trace RUN.log (statemgr.runners.command): it belongs there."""
+    if not name.endswith((".stderr", ".output")):
+        return False
+    return (traces / (name.rsplit(".", 2)[0] + ".log")).is_file()
+
+
 def _stray_files(workdir: Path) -> list[str]:
     stray = []
     for folder in (workdir / "data").iterdir():
@@ -115,9 +123,9 @@ def _stray_files(workdir: Path) -> list[str]:
         traces = folder / "traces"
         if traces.is_dir():
             for entry in traces.iterdir():
-                trace = entry.name.partition(".log")[0] + ".log"
-                if not entry.name.endswith((".log", ".stderr")) or not (traces / trace).exists():
-                    stray.append(str(entry.relative_to(workdir)))
+                if entry.name.endswith(".log") or _side_file_of_a_trace(traces, entry.name):
+                    continue
+                stray.append(str(entry.relative_to(workdir)))
     for entry in workdir.iterdir():
         if entry.name not in {"data", "build", "logs", *(f"{n}.toml" for n in NAMES)}:
             stray.append(entry.name)

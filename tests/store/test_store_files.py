@@ -191,11 +191,20 @@ def test_an_empty_workspace_lists_nothing(store: FileStore) -> None:
     assert not store.layout.data_root.exists()
 
 
-def test_delete_removes_the_whole_folder(store: FileStore, web: Snapshot) -> None:
+def test_delete_removes_the_whole_folder(store: FileStore, web: Snapshot, tmp_path: Path) -> None:
+    """Tried: traces with a killed run's side files, a folder, and a link to a file
+    outside: all of it goes, never what the link points to."""
     traces = store.layout.traces_dir("web")
     traces.mkdir()
     (traces / "run.log").write_text("trace")
+    (traces / "run.provision-slow-ab12.stderr").write_text("half a step's stderr")
+    (traces / "run.provision-slow-cd34ef.output").write_text("PORT=8080\n")
+    (traces / "odd").mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (traces / "link.log").symlink_to(outside)
     store.delete("web")
+    assert outside.read_text() == "keep me"
     assert not store.layout.data_dir("web").exists()
     assert not store.exists("web")
     assert store.names() == []
