@@ -25,7 +25,9 @@ tests fail when they differ from what that command would write.
 
 from __future__ import annotations
 
+import importlib
 import json
+from functools import cache
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -36,28 +38,23 @@ if TYPE_CHECKING:
     from statemgr.model import Snapshot, SnapshotSummary, Transition
 
 Kinds = ModuleType | SimpleNamespace
-_model: list[SimpleNamespace] = []
+# The attrs classes of the model, by name (imported on first use).
+_MODEL_KINDS = {
+    "statemgr.model.snapshot": ("Snapshot", "Transition", "State", "Operation", "Failure"),
+    "statemgr.model.environment": ("Environment", "Phases", "SshCredentials", "Step"),
+    "statemgr.model.listed": ("ListedFields", "NamePart", "StatePart"),
+}
 
 
+@cache
 def model_kinds() -> SimpleNamespace:
     """The attrs classes of the model, by name (imported on first use)."""
-    if not _model:
-        from statemgr.model import environment, listed, snapshot
-
-        _model.append(
-            SimpleNamespace(
-                **{
-                    name: getattr(module, name)
-                    for module, names in (
-                        (snapshot, ("Snapshot", "Transition", "State", "Operation", "Failure")),
-                        (environment, ("Environment", "Phases", "SshCredentials", "Step")),
-                        (listed, ("ListedFields", "NamePart", "StatePart")),
-                    )
-                    for name in names
-                }
-            )
-        )
-    return _model[0]
+    found = {
+        name: getattr(importlib.import_module(module), name)
+        for module, names in _MODEL_KINDS.items()
+        for name in names
+    }
+    return SimpleNamespace(**found)
 
 
 def view_kinds() -> ModuleType:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +109,22 @@ def in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without STATEMGR_WORKDIR and NO_COLOR, plus ``extra`` (the other
+    STATEMGR_* variables pass: the PostgreSQL tests set their schema that way)."""
     env = {k: v for k, v in os.environ.items() if k not in ("STATEMGR_WORKDIR", "NO_COLOR")}
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty workspace; the tests run in it and STATEMGR_WORKDIR/NO_COLOR are unset."""
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("STATEMGR_WORKDIR", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield folder
 
 
 def installed(
@@ -133,11 +146,14 @@ def installed(
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def start_installed(*argv: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+def start_installed(
+    *argv: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """The installed ``statemgr`` started in the background, its output piped."""
     return subprocess.Popen(
         [str(STATEMGR), *argv],
         cwd=cwd,
-        env=clean_env(),
+        env=dict(env) if env is not None else clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

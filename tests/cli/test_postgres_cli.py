@@ -19,12 +19,12 @@ import pytest
 from postgres_cluster import Cluster
 
 from .support import (
-    STATEMGR,
     Result,
     alive,
     clean_env,
     installed,
     kill_quietly,
+    start_installed,
     wait_for,
     write_config,
 )
@@ -65,14 +65,7 @@ def provisioning(
     marker, release = tmp_path / "started", tmp_path / "release"
     config = waiting_config(first, marker, release)
     assert sm(first, pg_url, "create", str(config)).code == 0
-    process = subprocess.Popen(
-        [str(STATEMGR), "--store", pg_url, "provision", "web"],
-        cwd=first,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_installed("--store", pg_url, "provision", "web", cwd=first)
     try:
         wait_for(marker.exists, 30, "the step to start")
         yield process, release
@@ -378,14 +371,7 @@ def test_behind_pgbouncer_only_session_pooling_is_used(
     marker, release = tmp_path / "started", tmp_path / "release"
     config = waiting_config(first, marker, release)
     assert sm(first, postgres_server.url, "create", str(config)).code == 0  # tables made
-    holder = subprocess.Popen(
-        [str(STATEMGR), "--store", url, "provision", "web"],
-        cwd=first,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    holder = start_installed("--store", url, "provision", "web", cwd=first)
     try:
         wait_for(marker.exists, 30, "the step to start")
         other = sm(second, url, "configure", "web")

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from cli.support import write_config  # one TOML writer for every test
+# One TOML writer and one result for every test's statemgr.
+from cli.support import STATEMGR, Result, write_config
 
-STATEMGR = Path(sys.executable).parent / "statemgr"
 NOBODY = "nobody"
 CONTRACT_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 130, 143}
 
 
-class Result:
-    """What one run of the CLI gave: exit code, stdout, stderr."""
-
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    def __repr__(self) -> str:
-        return f"Result(code={self.code}, out={self.out!r}, err={self.err!r})"
-
-
 def clean_env(**extra: str) -> dict[str, str]:
+    """This environment without any STATEMGR_* variable nor NO_COLOR, plus ``extra``:
+    stricter than the CLI tests' (no PostgreSQL schema passes here either)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATEMGR_")}
     env.pop("NO_COLOR", None)
     env.update(extra)

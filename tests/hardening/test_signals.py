@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli.support import STATEMGR, start_installed
 
-from .support import STATEMGR, clean_env, created, installed, no_traceback
+from .support import clean_env, created, installed, no_traceback
 
 pytestmark = pytest.mark.skipif(not STATEMGR.exists(), reason=f"{STATEMGR} is not installed")
 
@@ -37,14 +38,7 @@ def _catches_sigterm(pid: int) -> bool:
 
 
 def _started(argv: list[str], cwd: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [str(STATEMGR), *argv],
-        cwd=cwd,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_installed(*argv, cwd=cwd, env=clean_env())
     deadline = time.monotonic() + 30
     while not _catches_sigterm(process.pid):
         assert process.poll() is None, process.communicate()
